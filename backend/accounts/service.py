@@ -1,0 +1,231 @@
+"""Accounts: the only writer of users and grids; passwords, logins and principals."""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from limits import parse
+from limits.aio.storage import RedisStorage
+from limits.aio.strategies import MovingWindowRateLimiter
+from tortoise.transactions import in_transaction
+
+from backend.accounts.authz import Principal
+from backend.accounts.models import GridAssignment, Role, User, UserKind
+from backend.accounts.tokens import TokenPair, TokenStore
+from backend.errors import NotFound, TooManyRequests, Unauthorized, ValidationFailed
+from backend.geo import service as geo_service
+from backend.geo.models import Level
+from backend.integrity.service import record_event
+
+_hasher = PasswordHasher()
+# Verifying against this keeps a login for an unknown name as slow as one for a known name.
+_DUMMY_HASH = _hasher.hash("yimen-timing-equaliser")
+
+STAFF_JURISDICTION_LEVELS = (Level.PROVINCE, Level.CITY, Level.COUNTY, Level.TOWNSHIP)
+
+
+def hash_password(password: str) -> str:
+    """An argon2id hash."""
+    return _hasher.hash(password)
+
+
+def verify_password(password_hash: str | None, password: str) -> bool:
+    """Whether the password matches (constant work whether or not the user exists)."""
+    try:
+        return _hasher.verify(password_hash or _DUMMY_HASH, password) and password_hash is not None
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+@dataclass(frozen=True)
+class UserIn:
+    """What `yimen user add` and the admin API pass to create or update a user."""
+
+    username: str
+    role: str
+    jurisdiction: str
+    password: str | None = None
+    display_name: str = ""
+    villages: Sequence[str] = ()
+
+
+async def upsert_user(*, user_in: UserIn, actor: Principal | None = None) -> tuple[User, bool]:
+    """Create a grid worker or staff user, or update the one with that username."""
+    username = user_in.username.strip()
+    if not (2 <= len(username) <= 64) or any(c.isspace() for c in username):
+        raise ValidationFailed("用户名应为 2-64 个字符，且不含空格")
+    if user_in.password is not None and len(user_in.password) < 8:
+        raise ValidationFailed("密码至少 8 位")
+    role: Role | None
+    if user_in.role == UserKind.GRID_WORKER.value:
+        kind, role = UserKind.GRID_WORKER, None
+        villages = await _grid_villages(user_in.jurisdiction, user_in.villages)
+        jurisdiction = villages[0][:9]
+    else:
+        try:
+            role = Role(user_in.role)
+        except ValueError:
+            allowed = ", ".join(["grid_worker", *[r.value for r in Role]])
+            raise ValidationFailed(f"未知角色 {user_in.role}，可选：{allowed}") from None
+        kind = UserKind.STAFF
+        division = await geo_service.ensure_division(code=user_in.jurisdiction)
+        if division.level not in STAFF_JURISDICTION_LEVELS:
+            raise ValidationFailed("工作人员的管辖范围应为省、市、县或乡镇（街道）代码")
+        jurisdiction, villages = division.code, []
+
+    async with in_transaction() as conn:
+        user = await User.filter(username=username).using_db(conn).first()
+        created = user is None
+        before = None if user is None else _snapshot(user)
+        if user is None:
+            if user_in.password is None:
+                raise ValidationFailed("新用户需要设置密码")
+            user = User(id=uuid.uuid4(), username=username)
+        user.kind = kind
+        user.role = role
+        user.jurisdiction = jurisdiction
+        user.display_name = user_in.display_name or user.display_name or username
+        if user_in.password is not None:
+            user.password_hash = hash_password(user_in.password)
+        await user.save(using_db=conn)
+        await GridAssignment.filter(user=user).using_db(conn).delete()
+        if villages:
+            await GridAssignment.bulk_create(
+                [GridAssignment(user=user, village_code=v) for v in villages], using_db=conn
+            )
+        after = _snapshot(user) | {"villages": villages}
+        await record_event(
+            actor_id=actor.user_id if actor else None,
+            actor_label=actor.label if actor else "cli",
+            action="user.create" if created else "user.update",
+            entity="user",
+            entity_id=str(user.id),
+            jurisdiction=jurisdiction,
+            before=before,
+            after=after,
+            using_db=conn,
+        )
+    return user, created
+
+
+async def _grid_villages(jurisdiction: str, villages: Sequence[str]) -> list[str]:
+    codes = list(dict.fromkeys([*villages] or [jurisdiction]))
+    result = []
+    for code in codes:
+        division = await geo_service.ensure_division(code=code)
+        if division.level == Level.VILLAGE:
+            result.append(division.code)
+        elif division.level == Level.TOWNSHIP:
+            children = await geo_service.list_children(code=division.code)
+            if not children:
+                raise ValidationFailed(f"{division.name}（{code}）下还没有导入村（社区）")
+            result.extend(c.code for c in children)
+        else:
+            raise ValidationFailed("网格员的网格应为村（社区）或乡镇（街道）代码")
+    return result
+
+
+def _snapshot(user: User) -> dict[str, object]:
+    # No password hash, no phone: the audit trail is read by supervisors.
+    return {
+        "username": user.username,
+        "kind": user.kind.value if user.kind else None,
+        "role": user.role.value if user.role else None,
+        "jurisdiction": user.jurisdiction,
+        "display_name": user.display_name,
+        "is_active": user.is_active,
+    }
+
+
+class LoginService:
+    """Password logins with rate limiting and Redis-held tokens."""
+
+    def __init__(self, *, tokens: TokenStore, limiter_storage: RedisStorage, limit: str) -> None:
+        self.tokens = tokens
+        self._limiter = MovingWindowRateLimiter(limiter_storage)
+        self._limit = parse(limit)
+
+    async def login(
+        self,
+        *,
+        username: str,
+        password: str,
+        client_ip: str,
+        kinds: Sequence[UserKind],
+        device_id: str | None = None,
+    ) -> tuple[User, TokenPair]:
+        """Check a password login; failed attempts count against the name and the address."""
+        keys = (("login-user", username.lower()), ("login-ip", client_ip))
+        for key in keys:
+            if not await self._limiter.test(self._limit, *key):
+                stats = await self._limiter.get_window_stats(self._limit, *key)
+                raise TooManyRequests(
+                    "登录失败次数过多，请稍后再试",
+                    headers={"Retry-After": str(max(1, int(stats.reset_time - time.time())))},
+                )
+        user = await User.filter(username=username).first()
+        ok = verify_password(user.password_hash if user else None, password)
+        if not ok or user is None or not user.is_active or user.kind not in kinds:
+            for key in keys:
+                await self._limiter.hit(self._limit, *key)
+            raise Unauthorized("用户名或密码错误", type_slug="invalid-credentials")
+        if _hasher.check_needs_rehash(user.password_hash or ""):
+            user.password_hash = hash_password(password)
+            await user.save(update_fields=["password_hash"])
+        await self._limiter.clear(self._limit, *keys[0])
+        return user, await self.tokens.issue(user.id, device_id=device_id)
+
+
+async def load_principal(*, user_id: uuid.UUID, token_id: str, family: str) -> Principal:
+    """The principal for a verified token (401 when the user is gone or disabled)."""
+    user = await User.filter(id=user_id).prefetch_related("grid").first()
+    if user is None or not user.is_active:
+        raise Unauthorized("账号不存在或已停用", type_slug="account-disabled")
+    return Principal(
+        user_id=user.id,
+        kind=user.kind,
+        display_name=user.display_name,
+        role=user.role,
+        jurisdiction=user.jurisdiction,
+        villages=frozenset(g.village_code for g in user.grid),
+        token_id=token_id,
+        token_family=family,
+    )
+
+
+async def get_user(*, user_id: uuid.UUID) -> User:
+    """A user by id, or 404."""
+    user = await User.filter(id=user_id).prefetch_related("grid").first()
+    if user is None:
+        raise NotFound("找不到该用户")
+    return user
+
+
+async def set_user_active(*, username: str, active: bool, tokens: TokenStore) -> User:
+    """Enable or disable a user; disabling revokes every token at once."""
+    user = await User.filter(username=username).first()
+    if user is None:
+        raise NotFound(f"找不到用户 {username}")
+    async with in_transaction() as conn:
+        before = _snapshot(user)
+        user.is_active = active
+        await user.save(using_db=conn, update_fields=["is_active", "updated_at"])
+        await record_event(
+            actor_id=None,
+            actor_label="cli",
+            action="user.activate" if active else "user.disable",
+            entity="user",
+            entity_id=str(user.id),
+            jurisdiction=user.jurisdiction,
+            before=before,
+            after=_snapshot(user),
+            using_db=conn,
+        )
+    if not active:
+        await tokens.revoke_user(user.id)
+    return user

@@ -1,0 +1,87 @@
+"""Staff and grid-worker sign-in: /api/v1/auth and /api/v1/me."""
+
+from __future__ import annotations
+
+from sanic import Blueprint, Request
+from sanic.response import HTTPResponse
+from sanic_ext import openapi
+
+from backend.accounts.authz import Principal
+from backend.accounts.models import ROLE_LABELS, UserKind
+from backend.accounts.schemas import LoginIn, MeOut, RefreshIn, TokenOut
+from backend.accounts.service import get_user
+from backend.api.http import body, client_ip, ok, protected
+from backend.errors import Unauthorized
+from backend.metrics import LOGIN_FAILURES
+
+bp = Blueprint("accounts", url_prefix="/api/v1")
+
+
+def me_out(principal: Principal, username: str | None) -> dict[str, object]:
+    """The /me document."""
+    return MeOut(
+        id=str(principal.user_id),
+        kind=principal.kind.value,
+        username=username,
+        display_name=principal.display_name,
+        role=principal.role.value if principal.role else None,
+        role_label=ROLE_LABELS.get(principal.role) if principal.role else None,
+        jurisdiction=principal.jurisdiction,
+        villages=sorted(principal.villages),
+    ).model_dump()
+
+
+@bp.post("/auth/login")
+@openapi.summary("工作人员、网格员登录")
+@openapi.body({"application/json": LoginIn.model_json_schema()})
+@openapi.response(200, {"application/json": TokenOut.model_json_schema()}, "令牌")
+async def login(request: Request) -> HTTPResponse:
+    """Password login for staff and grid workers."""
+    login_in = body(request, LoginIn)
+    try:
+        _user, pair = await request.app.ctx.login.login(
+            username=login_in.username,
+            password=login_in.password,
+            client_ip=client_ip(request),
+            kinds=(UserKind.STAFF, UserKind.GRID_WORKER),
+            device_id=login_in.device_id,
+        )
+    except Unauthorized:
+        LOGIN_FAILURES.inc()
+        raise
+    return ok(TokenOut(**pair.__dict__).model_dump())
+
+
+@bp.post("/auth/refresh")
+@openapi.summary("刷新令牌")
+@openapi.body({"application/json": RefreshIn.model_json_schema()})
+async def refresh(request: Request) -> HTTPResponse:
+    """Rotate a refresh token."""
+    refresh_in = body(request, RefreshIn)
+    user_id, pair = await request.app.ctx.tokens.rotate(refresh_in.refresh_token)
+    user = await get_user(user_id=user_id)
+    if not user.is_active:
+        await request.app.ctx.tokens.revoke_user(user.id)
+        raise Unauthorized("账号已停用", type_slug="account-disabled")
+    return ok(TokenOut(**pair.__dict__).model_dump())
+
+
+@bp.post("/auth/logout")
+@openapi.summary("退出登录")
+@openapi.secured("bearer")
+@protected()
+async def logout(request: Request, principal: Principal) -> HTTPResponse:
+    """Revoke this login's tokens."""
+    await request.app.ctx.tokens.revoke_family(principal.token_family)
+    return ok({"status": "logged_out"})
+
+
+@bp.get("/me")
+@openapi.summary("当前用户")
+@openapi.secured("bearer")
+@openapi.response(200, {"application/json": MeOut.model_json_schema()}, "当前用户")
+@protected()
+async def me(request: Request, principal: Principal) -> HTTPResponse:
+    """Who am I."""
+    user = await get_user(user_id=principal.user_id)
+    return ok(me_out(principal, user.username))

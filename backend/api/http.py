@@ -1,0 +1,170 @@
+"""HTTP plumbing shared by every face: problem responses, bodies, the caller, request ids."""
+
+from __future__ import annotations
+
+import functools
+import re
+import time
+import uuid
+from collections.abc import Awaitable, Callable, Iterable
+from typing import Any, TypeVar
+
+from pydantic import BaseModel
+from sanic import Request
+from sanic.exceptions import SanicException
+from sanic.handlers import ErrorHandler
+from sanic.response import HTTPResponse, json
+
+from backend.accounts.authz import Principal, ensure_kind, ensure_role
+from backend.accounts.models import Role, UserKind
+from backend.accounts.service import load_principal
+from backend.errors import PROBLEM_CONTENT_TYPE, Problem, Unauthorized
+from backend.logs import get_logger
+from backend.metrics import REQUEST_LATENCY, REQUESTS
+from backend.request_context import set_request_id
+from backend.validation import parse_json_body, parse_model
+
+log = get_logger("yimen.http")
+M = TypeVar("M", bound=BaseModel)
+Handler = Callable[..., Awaitable[HTTPResponse]]
+_REQUEST_ID_RE = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
+
+_STATUS_TITLES = {
+    400: ("bad-request", "请求有误", "请求无法处理，请检查后重试"),
+    401: ("unauthorized", "请先登录", "请先登录"),
+    403: ("forbidden", "没有权限", "您没有进行此操作的权限"),
+    404: ("not-found", "找不到", "找不到该地址"),
+    405: ("method-not-allowed", "不支持该操作", "该地址不支持此请求方法"),
+    408: ("request-timeout", "请求超时", "请求超时，请检查网络后重试"),
+    413: ("payload-too-large", "内容太大", "提交的内容太大"),
+    415: ("unsupported-media-type", "不支持的内容类型", "不支持该内容类型"),
+    429: ("too-many-requests", "操作太频繁", "操作太频繁，请稍后再试"),
+    503: ("service-unavailable", "服务暂时不可用", "服务暂时不可用，请稍后再试"),
+}
+
+
+def problem_response(problem: Problem, request: Request | None = None) -> HTTPResponse:
+    """Render a Problem as application/problem+json."""
+    body = problem.to_dict(instance=request.path if request else None)
+    if request is not None and getattr(request.ctx, "request_id", None):
+        body["request_id"] = request.ctx.request_id
+    headers = dict(problem.headers)
+    return json(
+        body,
+        status=problem.status,
+        headers=headers,
+        content_type=PROBLEM_CONTENT_TYPE,
+        ensure_ascii=False,
+    )
+
+
+class ProblemErrorHandler(ErrorHandler):
+    """Every error, ours or Sanic's, leaves as problem+json with a Chinese message."""
+
+    def default(self, request: Request, exception: Exception) -> HTTPResponse:
+        """Render the exception."""
+        if isinstance(exception, Problem):
+            return problem_response(exception, request)
+        if isinstance(exception, SanicException):
+            status = int(getattr(exception, "status_code", 500) or 500)
+            slug, title, detail = _STATUS_TITLES.get(status, ("error", "请求失败", "请求失败"))
+            headers = dict(getattr(exception, "headers", {}) or {})
+            return problem_response(
+                Problem(detail, status=status, type_slug=slug, title=title, headers=headers),
+                request,
+            )
+        log.exception("unhandled error", exc_info=exception)
+        return problem_response(
+            Problem(
+                "服务器出了点问题，已记录，请稍后再试",
+                status=500,
+                type_slug="internal-error",
+                title="服务器内部错误",
+            ),
+            request,
+        )
+
+
+async def start_request(request: Request) -> None:
+    """Middleware: assign a request id (or keep a sane one the client sent)."""
+    incoming = request.headers.get("x-request-id", "")
+    request.ctx.request_id = incoming if _REQUEST_ID_RE.match(incoming) else uuid.uuid4().hex
+    request.ctx.started = time.perf_counter()
+    request.ctx.token = set_request_id(request.ctx.request_id)
+
+
+async def finish_request(request: Request, response: HTTPResponse) -> None:
+    """Middleware: request id header, one access-log line (no query string, no body), metrics."""
+    elapsed = time.perf_counter() - getattr(request.ctx, "started", time.perf_counter())
+    response.headers["X-Request-ID"] = getattr(request.ctx, "request_id", "")
+    route = request.route.path if request.route else "<unmatched>"
+    REQUESTS.labels(method=request.method, route=route, status=str(response.status)).inc()
+    REQUEST_LATENCY.labels(method=request.method, route=route).observe(elapsed)
+    if route not in ("metrics", "healthz"):
+        log.info(
+            "request",
+            request_id=request.ctx.request_id,
+            method=request.method,
+            path=request.path,
+            route=route,
+            status=response.status,
+            ms=round(elapsed * 1000, 1),
+        )
+
+
+def client_ip(request: Request) -> str:
+    """The caller's address (behind nginx, from X-Forwarded-For as PROXIES_COUNT allows)."""
+    return request.remote_addr or request.ip or "unknown"
+
+
+def body(request: Request, model: type[M]) -> M:
+    """The JSON body validated against a model."""
+    return parse_json_body(model, request.body, request.content_type)
+
+
+def query(request: Request, model: type[M]) -> M:
+    """The query string validated against a model (unknown parameters are refused)."""
+    data: dict[str, Any] = {}
+    for key, values in request.args.items():
+        data[key] = values[0] if len(values) == 1 else values
+    return parse_model(model, data)
+
+
+async def authenticate(request: Request) -> Principal:
+    """The caller from the Bearer token; 401 for a missing, forged, expired or revoked one."""
+    header = request.headers.get("authorization", "")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise Unauthorized("请先登录（缺少 Authorization: Bearer 令牌）", type_slug="missing-token")
+    claims = await request.app.ctx.tokens.verify_access(token.strip())
+    return await load_principal(
+        user_id=claims.user_id, token_id=claims.token_id, family=claims.family
+    )
+
+
+def protected(
+    *, kinds: Iterable[UserKind] | None = None, roles: Iterable[Role] | None = None
+) -> Callable[[Handler], Handler]:
+    """Require a signed-in caller of these kinds/roles; the handler gets `principal`."""
+    kind_set = tuple(kinds) if kinds else None
+    role_set = tuple(roles) if roles else None
+
+    def decorate(handler: Handler) -> Handler:
+        @functools.wraps(handler)
+        async def wrapper(request: Request, *args: Any, **kwargs: Any) -> HTTPResponse:
+            principal = await authenticate(request)
+            if kind_set:
+                ensure_kind(principal, *kind_set)
+            if role_set:
+                ensure_role(principal, role_set)
+            request.ctx.principal = principal
+            return await handler(request, *args, principal=principal, **kwargs)
+
+        return wrapper
+
+    return decorate
+
+
+def ok(data: Any, status: int = 200, headers: dict[str, str] | None = None) -> HTTPResponse:
+    """A JSON response (UTF-8, Chinese unescaped)."""
+    return json(data, status=status, headers=headers, ensure_ascii=False)

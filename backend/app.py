@@ -1,0 +1,119 @@
+"""The Sanic application factory: settings in, a configured app with its resources out."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from limits.aio.storage import RedisStorage
+from sanic import Sanic
+
+from backend.accounts.service import LoginService
+from backend.accounts.tokens import TokenStore
+from backend.api.http import ProblemErrorHandler, finish_request, start_request
+from backend.config import Settings, load_settings
+from backend.crypto import PiiCipher
+from backend.db import close_db, init_db
+from backend.logs import configure_logging, get_logger
+from backend.redis_conn import connect_redis
+from storage import ObjectStore, StorageError, create_store
+
+log = get_logger("yimen.app")
+
+
+def _limits_uri(redis_url: str) -> str:
+    if redis_url.startswith("unix://"):
+        return "async+redis+unix://" + redis_url[len("unix://") :]
+    return "async+" + redis_url
+
+
+def build_store(settings: Settings) -> ObjectStore:
+    """The object store these settings describe."""
+    return create_store(
+        s3_endpoint=settings.s3_endpoint,
+        s3_access_key=settings.s3_access_key,
+        s3_secret_key=settings.s3_secret_key,
+        s3_bucket=settings.s3_bucket,
+        s3_secure=settings.s3_secure,
+        s3_region=settings.s3_region,
+        local_root=settings.data_dir / "objects",
+        signing_key=settings.secret_key.encode(),
+    )
+
+
+def create_app(settings: Settings | None = None, *, name: str = "yimen") -> Sanic:
+    """Build the app; connections open in before_server_start, in each worker."""
+    settings = settings or load_settings()
+    settings.ensure_valid()
+    if not settings.redis_url:
+        raise RuntimeError("YIMEN_REDIS_URL is empty: `yimen serve` starts an embedded Redis")
+    configure_logging(level=settings.log_level, json=settings.log_json)
+
+    app: Sanic[Any, Any] = Sanic(name, error_handler=ProblemErrorHandler())
+    app.config.update(
+        {
+            "PROXIES_COUNT": settings.proxies_count,
+            "REQUEST_MAX_SIZE": 16 * 1024 * 1024,
+            "FALLBACK_ERROR_FORMAT": "json",
+            "ACCESS_LOG": False,
+            "OAS_UI_DEFAULT": "swagger",
+            "OAS_URL_PREFIX": "/docs",
+            "OAS_UI_REDOC": False,
+            "CORS": False,
+        }
+    )
+    app.ext.openapi.describe(
+        "Yimen 一门通 API",
+        version="0.1.0",
+        description="乡镇（街道）社会救助一门受理：网格员上报、居民求助申请、窗口分拣与转办。"
+        "所有错误以 RFC 9457 application/problem+json 返回，title/detail 为中文。",
+    )
+    app.ext.openapi.add_security_scheme("bearer", "http", scheme="bearer")
+    app.ctx.settings = settings
+    app.ctx.cipher = PiiCipher(settings.pii_key_bytes)
+    app.ctx.store = build_store(settings)
+
+    app.register_middleware(start_request, "request")
+    app.register_middleware(finish_request, "response")  # type: ignore[arg-type]
+
+    from backend.accounts.views import bp as accounts_bp
+    from backend.api.health import bp as health_bp
+    from backend.geo.views import bp as geo_bp
+    from backend.integrity.views import bp as integrity_bp
+    from backend.windows.views import bp as windows_bp
+
+    for bp in (health_bp, accounts_bp, geo_bp, windows_bp, integrity_bp):
+        app.blueprint(bp)
+
+    @app.before_server_start
+    async def open_resources(app: Sanic, _loop: Any = None) -> None:
+        await init_db(settings)
+        try:
+            await app.ctx.store.ensure_bucket()
+        except StorageError as exc:
+            # Start anyway: /readyz reports storage as failed until it answers.
+            log.warning("object storage not ready at start-up", error=str(exc))
+        app.ctx.redis = connect_redis(settings.redis_url)
+        app.ctx.tokens = TokenStore(
+            app.ctx.redis,
+            secret=settings.secret_key,
+            access_ttl=settings.access_token_ttl,
+            refresh_ttl=settings.refresh_token_ttl,
+            prefix=settings.redis_prefix,
+        )
+        app.ctx.limiter_storage = RedisStorage(
+            _limits_uri(settings.redis_url),
+            implementation="redispy",
+            key_prefix=settings.redis_prefix + "limits",
+        )
+        app.ctx.login = LoginService(
+            tokens=app.ctx.tokens,
+            limiter_storage=app.ctx.limiter_storage,
+            limit=settings.login_rate_limit,
+        )
+
+    @app.after_server_stop
+    async def close_resources(app: Sanic, _loop: Any = None) -> None:
+        await app.ctx.redis.aclose()
+        await close_db()
+
+    return app

@@ -1,0 +1,282 @@
+"""The `yimen` command: migrate, import, users, demo data, serve."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import sys
+from collections.abc import Awaitable, Callable
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+from tqdm import tqdm
+
+from backend.config import ConfigError, Settings, load_settings
+from backend.errors import Problem
+
+T = TypeVar("T")
+
+
+def _settings() -> Settings:
+    try:
+        return load_settings()
+    except ConfigError as exc:
+        raise click.ClickException(str(exc)) from None
+
+
+def _run_with_db(settings: Settings, work: Callable[[], Awaitable[T]]) -> T:
+    from backend.db import close_db, init_db
+
+    async def runner() -> T:
+        await init_db(settings)
+        try:
+            return await work()
+        finally:
+            await close_db()
+
+    try:
+        return asyncio.run(runner())
+    except Problem as exc:
+        raise click.ClickException(exc.detail) from None
+
+
+@contextmanager
+def _progress(desc: str, total: int | None = None) -> Any:
+    with tqdm(total=total, desc=desc, unit="条", file=sys.stderr, leave=True) as bar:
+        yield bar.update
+
+
+@click.group()
+def main() -> None:
+    """一门通 (Yimen) 管理命令。"""
+
+
+@main.command()
+def migrate() -> None:
+    """应用数据库迁移 (apply the committed migrations)."""
+    from backend.db import migrate as run_migrations
+
+    settings = _settings()
+    asyncio.run(run_migrations(settings))
+    click.echo("数据库迁移完成")
+
+
+@main.command("import-divisions")
+@click.option(
+    "--dir",
+    "directory",
+    type=click.Path(exists=True, file_okay=False, path_type=Path),
+    default=None,
+    help="含 provinces/cities/areas/streets.csv 的目录（默认内置 2023 版）",
+)
+@click.option("--version", "version", default="2023", show_default=True, help="区划代码版本")
+def import_divisions(directory: Path | None, version: str) -> None:
+    """导入国家统计局区划代码（省、市、县、乡镇）。"""
+    from backend.demo import DIVISIONS_DIR
+    from backend.geo import service as geo_service
+    from backend.geo.models import Division, Level
+    from backend.windows import service as windows_service
+
+    settings = _settings()
+
+    async def work() -> None:
+        with _progress("写入区划") as step:
+            report = await geo_service.import_divisions(
+                directory=directory or DIVISIONS_DIR, version=version, progress=step
+            )
+        _print_report(report)
+        if report.written:
+            with _progress("受理窗口") as step:
+                await windows_service.ensure_windows(
+                    townships=await geo_service.list_townships(), progress=step
+                )
+            await windows_service.ensure_departments(
+                counties=await Division.filter(level=Level.COUNTY, abolished=False)
+            )
+
+    _run_with_db(settings, work)
+
+
+@main.command("import-villages")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--version", "version", default="local", show_default=True)
+@click.option("--skip-invalid", is_flag=True, help="只导入无误的行（默认有错则全部不导入）")
+def import_villages(file: Path, version: str, skip_invalid: bool) -> None:
+    """导入村（社区）代码：CSV 列 code,name,township_code,kind,lng,lat。"""
+    from backend.geo import service as geo_service
+
+    settings = _settings()
+
+    async def work() -> None:
+        with _progress("写入村（社区）") as step:
+            report = await geo_service.import_villages(
+                path=file, version=version, skip_invalid=skip_invalid, progress=step
+            )
+        _print_report(report)
+
+    _run_with_db(settings, work)
+
+
+def _print_report(report: Any) -> None:
+    for problem in report.problems:
+        click.echo(f"错误 {problem}", err=True)
+    if report.written:
+        click.echo(
+            f"新增 {report.created}，更新 {report.updated}，未变 {report.unchanged}，"
+            f"撤销 {report.abolished}"
+            + (f"，跳过有误的 {len(report.problems)} 行" if report.problems else "")
+        )
+    if report.problems and not report.written:
+        raise click.ClickException(f"有 {len(report.problems)} 行有误，未导入任何数据")
+
+
+@main.group()
+def user() -> None:
+    """用户管理。"""
+
+
+@user.command("add")
+@click.option("--role", required=True, help="grid_worker 或工作人员角色（window_clerk 等）")
+@click.option("--username", required=True)
+@click.option("--jurisdiction", required=True, help="区划代码：工作人员的管辖范围或网格员的乡镇/村")
+@click.option("--village", "villages", multiple=True, help="网格员的村（社区）代码，可重复")
+@click.option("--name", "display_name", default="", help="显示名")
+def user_add(
+    role: str, username: str, jurisdiction: str, villages: tuple[str, ...], display_name: str
+) -> None:
+    """新增用户；用户名已存在则更新。密码取自 YIMEN_PASSWORD 或提示输入。"""
+    from backend.accounts.models import User
+    from backend.accounts.service import UserIn, upsert_user
+
+    settings = _settings()
+    password = os.environ.get("YIMEN_PASSWORD")
+
+    async def exists() -> bool:
+        return await User.filter(username=username).exists()
+
+    if password is None:
+        existing = _run_with_db(settings, exists)
+        if existing and not sys.stdin.isatty():
+            password = None
+        else:
+            password = (
+                click.prompt(
+                    "密码（已有用户留空则不改）" if existing else "密码",
+                    hide_input=True,
+                    confirmation_prompt=True,
+                    default="" if existing else None,
+                    show_default=False,
+                )
+                or None
+            )
+
+    async def work() -> tuple[Any, bool]:
+        return await upsert_user(
+            user_in=UserIn(
+                username=username,
+                role=role,
+                jurisdiction=jurisdiction,
+                password=password,
+                display_name=display_name,
+                villages=villages,
+            )
+        )
+
+    account, created = _run_with_db(settings, work)
+    verb = "已新增" if created else "已更新"
+    click.echo(f"{verb}用户 {account.username}（{role}，{account.jurisdiction}）")
+
+
+@user.command("disable")
+@click.option("--username", required=True)
+def user_disable(username: str) -> None:
+    """停用用户并立即注销其全部登录。"""
+    from backend.accounts.service import set_user_active
+    from backend.accounts.tokens import TokenStore
+    from backend.redis_conn import connect_redis
+
+    settings = _settings()
+    if not settings.redis_url:
+        raise click.ClickException("需要 YIMEN_REDIS_URL 才能注销登录令牌")
+
+    async def work() -> None:
+        redis = connect_redis(settings.redis_url)
+        tokens = TokenStore(
+            redis,
+            secret=settings.secret_key,
+            access_ttl=settings.access_token_ttl,
+            refresh_ttl=settings.refresh_token_ttl,
+            prefix=settings.redis_prefix,
+        )
+        try:
+            await set_user_active(username=username, active=False, tokens=tokens)
+        finally:
+            await redis.aclose()
+
+    _run_with_db(settings, work)
+    click.echo(f"已停用 {username}")
+
+
+@main.command()
+def demo() -> None:
+    """载入演示数据（区划、演示村、窗口、演示账号）；已有的不重复载入。"""
+    from backend.demo import DEMO_ACCOUNTS, DEMO_PASSWORD, load_demo
+
+    settings = _settings()
+    if settings.is_production:
+        raise click.ClickException("生产环境不载入演示数据")
+    for line in _run_with_db(settings, load_demo):
+        click.echo(line)
+    click.echo(f"演示账号（密码均为 {DEMO_PASSWORD}）：")
+    for account in DEMO_ACCOUNTS:
+        click.echo(f"  {account.username:<16} {account.display_name}（{account.jurisdiction}）")
+
+
+@main.command()
+@click.option("--host", default=None)
+@click.option("--port", type=int, default=None)
+@click.option("--workers", type=int, default=None)
+def serve(host: str | None, port: int | None, workers: int | None) -> None:
+    """启动 HTTP 服务；未配置 YIMEN_REDIS_URL 时启动内置 Redis。"""
+    from sanic import Sanic
+    from sanic.worker.loader import AppLoader
+
+    from backend.app import create_app
+
+    settings = _settings()
+    host, port = host or settings.host, port or settings.port
+    embedded = None
+    if not settings.redis_url:
+        if settings.is_production:
+            raise click.ClickException("生产环境必须配置 YIMEN_REDIS_URL")
+        from backend.redis_conn import EmbeddedRedis
+
+        embedded = EmbeddedRedis(settings.data_dir)
+        # Worker processes read their settings from the environment they inherit.
+        os.environ["YIMEN_REDIS_URL"] = embedded.url
+    try:
+        loader = AppLoader(factory=create_app)
+        app = loader.load()
+        base = f"http://{host}:{port}"
+        click.echo(f"一门通已启动：{base}/")
+        click.echo(f"  API 文档：{base}/docs")
+        click.echo(f"  就绪检查：{base}/readyz")
+        click.echo("  按 Ctrl-C 停止")
+        app.prepare(
+            host=host,
+            port=port,
+            workers=workers or settings.workers,
+            motd=False,
+            single_process=False,
+            access_log=False,
+        )
+        Sanic.serve(primary=app, app_loader=loader)
+    finally:
+        if embedded is not None:
+            embedded.stop()
+
+
+if __name__ == "__main__":
+    main()

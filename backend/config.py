@@ -1,0 +1,145 @@
+"""Settings read from YIMEN_* environment variables, with embedded defaults for development."""
+
+from __future__ import annotations
+
+import base64
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+# Development defaults. Production refuses to start while any of these is in use.
+DEFAULT_SECRET_KEY = "dev-secret-key-change-me"  # noqa: S105 - production refuses it
+DEFAULT_PII_KEY = base64.b64encode(b"dev-pii-key-change-me-0123456789"[:32]).decode()
+
+ENVIRONMENTS = ("development", "test", "production")
+
+
+class ConfigError(RuntimeError):
+    """The environment does not describe a configuration we can run with."""
+
+
+def _bool(value: str) -> bool:
+    if value.strip().lower() in ("1", "true", "yes", "on"):
+        return True
+    if value.strip().lower() in ("0", "false", "no", "off", ""):
+        return False
+    raise ConfigError(f"not a boolean: {value!r}")
+
+
+def _int(name: str, value: str) -> int:
+    try:
+        return int(value)
+    except ValueError:
+        raise ConfigError(f"{name} must be an integer, got {value!r}") from None
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything the application reads from its environment, resolved once at start-up."""
+
+    env: str = "development"
+    host: str = "127.0.0.1"
+    port: int = 8000
+    workers: int = 1
+    data_dir: Path = field(default_factory=lambda: Path("data").resolve())
+    database_url: str = ""
+    redis_url: str = ""
+    s3_endpoint: str = ""
+    s3_access_key: str = ""
+    s3_secret_key: str = ""
+    s3_bucket: str = "yimen"
+    s3_secure: bool = False
+    s3_region: str = "us-east-1"
+    secret_key: str = DEFAULT_SECRET_KEY
+    pii_key: str = DEFAULT_PII_KEY
+    log_level: str = "INFO"
+    log_json: bool = True
+    access_token_ttl: int = 2 * 3600
+    refresh_token_ttl: int = 30 * 24 * 3600
+    login_rate_limit: str = "10/minute"
+    proxies_count: int = 0
+    redis_prefix: str = "yimen:"
+
+    @property
+    def is_production(self) -> bool:
+        """Whether this is a production deployment (strict checks apply)."""
+        return self.env == "production"
+
+    @property
+    def resolved_database_url(self) -> str:
+        """The database URL, defaulting to a SQLite file under the data directory."""
+        return self.database_url or f"sqlite://{self.data_dir / 'yimen.sqlite3'}"
+
+    @property
+    def pii_key_bytes(self) -> bytes:
+        """The 32-byte personal-data key."""
+        return base64.b64decode(self.pii_key)
+
+    def with_overrides(self, **changes: Any) -> Settings:
+        """A copy with some values replaced (tests and the CLI use this)."""
+        return replace(self, **changes)
+
+    def ensure_valid(self) -> None:
+        """Refuse configurations that would be unsafe or cannot work."""
+        if self.env not in ENVIRONMENTS:
+            raise ConfigError(
+                f"YIMEN_ENV must be one of {', '.join(ENVIRONMENTS)}, got {self.env!r}"
+            )
+        try:
+            key = base64.b64decode(self.pii_key, validate=True)
+        except ValueError:
+            raise ConfigError("YIMEN_PII_KEY must be base64") from None
+        if len(key) != 32:
+            raise ConfigError("YIMEN_PII_KEY must decode to 32 bytes")
+        if self.workers < 1:
+            raise ConfigError("YIMEN_WORKERS must be at least 1")
+        if self.is_production:
+            problems = []
+            if self.secret_key == DEFAULT_SECRET_KEY or len(self.secret_key) < 32:
+                problems.append("YIMEN_SECRET_KEY is the development default or shorter than 32")
+            if self.pii_key == DEFAULT_PII_KEY:
+                problems.append("YIMEN_PII_KEY is the development default")
+            if not self.database_url.startswith(("postgres://", "asyncpg://")):
+                problems.append("YIMEN_DATABASE_URL must point at PostgreSQL in production")
+            if not self.redis_url:
+                problems.append("YIMEN_REDIS_URL must be set in production")
+            if not self.s3_endpoint:
+                problems.append("YIMEN_S3_ENDPOINT must be set in production")
+            if problems:
+                raise ConfigError("refusing to start in production: " + "; ".join(problems))
+
+
+def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
+    """Read settings from the environment (os.environ by default)."""
+    env = os.environ if environ is None else environ
+
+    def get(name: str, default: str = "") -> str:
+        return env.get(f"YIMEN_{name}", default)
+
+    settings = Settings(
+        env=get("ENV", "development"),
+        host=get("HOST", "127.0.0.1"),
+        port=_int("YIMEN_PORT", get("PORT", "8000")),
+        workers=_int("YIMEN_WORKERS", get("WORKERS", "1")),
+        data_dir=Path(get("DATA_DIR", "data")).resolve(),
+        database_url=get("DATABASE_URL"),
+        redis_url=get("REDIS_URL"),
+        s3_endpoint=get("S3_ENDPOINT"),
+        s3_access_key=get("S3_ACCESS_KEY"),
+        s3_secret_key=get("S3_SECRET_KEY"),
+        s3_bucket=get("S3_BUCKET", "yimen"),
+        s3_secure=_bool(get("S3_SECURE", "false")),
+        s3_region=get("S3_REGION", "us-east-1"),
+        secret_key=get("SECRET_KEY", DEFAULT_SECRET_KEY),
+        pii_key=get("PII_KEY", DEFAULT_PII_KEY),
+        log_level=get("LOG_LEVEL", "INFO").upper(),
+        log_json=_bool(get("LOG_JSON", "true")),
+        access_token_ttl=_int("YIMEN_ACCESS_TOKEN_TTL", get("ACCESS_TOKEN_TTL", "7200")),
+        refresh_token_ttl=_int("YIMEN_REFRESH_TOKEN_TTL", get("REFRESH_TOKEN_TTL", "2592000")),
+        login_rate_limit=get("LOGIN_RATE_LIMIT", "10/minute"),
+        proxies_count=_int("YIMEN_PROXIES_COUNT", get("PROXIES_COUNT", "0")),
+    )
+    settings.ensure_valid()
+    return settings

@@ -1,0 +1,73 @@
+"""Tortoise ORM configuration and lifecycle."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tortoise import Tortoise, connections
+
+from backend.config import Settings, load_settings
+
+MODEL_MODULES = [
+    "backend.accounts.models",
+    "backend.geo.models",
+    "backend.windows.models",
+    "backend.integrity.models",
+]
+
+
+def _normalise_url(url: str) -> str:
+    # Tortoise names the asyncpg backend "asyncpg://"; operators write "postgres(ql)://".
+    for prefix in ("postgresql://", "postgres://"):
+        if url.startswith(prefix):
+            return "asyncpg://" + url[len(prefix) :]
+    return url
+
+
+def tortoise_config(settings: Settings) -> dict[str, Any]:
+    """The Tortoise config dict for these settings (one app, committed migrations)."""
+    url = _normalise_url(settings.resolved_database_url)
+    if url.startswith("sqlite://"):
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+    return {
+        "connections": {"default": url},
+        "apps": {
+            "models": {
+                "models": MODEL_MODULES,
+                "default_connection": "default",
+                "migrations": "backend.migrations",
+            }
+        },
+        "use_tz": True,
+        "timezone": "UTC",
+    }
+
+
+def __getattr__(name: str) -> Any:
+    # `tortoise makemigrations` reads backend.db.TORTOISE_ORM; build it from the environment then.
+    if name == "TORTOISE_ORM":
+        return tortoise_config(load_settings())
+    raise AttributeError(name)
+
+
+async def init_db(settings: Settings) -> None:
+    """Open connections for this process (the global context, shared by all request tasks)."""
+    await Tortoise.init(config=tortoise_config(settings), _enable_global_fallback=True)
+
+
+async def close_db() -> None:
+    """Close this process's connections."""
+    await Tortoise.close_connections()
+
+
+async def migrate(settings: Settings) -> None:
+    """Apply the committed migrations."""
+    from tortoise.migrations.api import migrate as run_migrations
+
+    await run_migrations(config=tortoise_config(settings))
+    await Tortoise.close_connections()
+
+
+async def ping_db() -> None:
+    """Raise when the database does not answer."""
+    await connections.get("default").execute_query("SELECT 1")

@@ -1,0 +1,109 @@
+"""Demo data for `make run`: the divisions, the demo villages, windows and demo accounts."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from backend.accounts.models import User
+from backend.accounts.service import UserIn, upsert_user
+from backend.geo import service as geo_service
+from backend.geo.models import Division, Level
+from backend.windows import service as windows_service
+from backend.windows.models import Window
+
+DATA_DIR = Path(__file__).parent / "data"
+DIVISIONS_DIR = DATA_DIR / "divisions"
+DIVISIONS_VERSION = "2023"
+DEMO_VILLAGES = DATA_DIR / "boundaries" / "demo-villages.csv"
+DEMO_PASSWORD = "yimen-demo-2026"  # noqa: S105 - demo accounts, never in production
+DEMO_COUNTIES = ("330523", "330522")
+
+
+@dataclass(frozen=True)
+class DemoAccount:
+    """One account `make run` creates."""
+
+    username: str
+    role: str
+    jurisdiction: str
+    display_name: str
+    villages: tuple[str, ...] = ()
+
+
+DEMO_ACCOUNTS = (
+    DemoAccount("dipu_clerk", "window_clerk", "330523001", "递铺街道窗口受理员"),
+    DemoAccount("dipu_head", "township_head", "330523001", "递铺街道负责人"),
+    DemoAccount("anji_approver", "county_approver", "330523", "安吉县民政局审批人"),
+    DemoAccount("anji_supervisor", "supervisor", "330523", "安吉县纪检监督员"),
+    DemoAccount(
+        "dipu_grid",
+        "grid_worker",
+        "330523001",
+        "递铺街道网格员",
+        ("330523001001", "330523001002", "330523001200", "330523001201"),
+    ),
+)
+
+
+async def load_demo() -> list[str]:
+    """Load what is missing; returns lines describing what was done."""
+    done: list[str] = []
+    if not await Division.filter(level=Level.TOWNSHIP).exists():
+        report = await geo_service.import_divisions(
+            directory=DIVISIONS_DIR, version=DIVISIONS_VERSION
+        )
+        done.append(f"区划代码：新增 {report.created} 条")
+    if not await Division.filter(level=Level.VILLAGE, county_code__in=DEMO_COUNTIES).exists():
+        report = await geo_service.import_villages(path=DEMO_VILLAGES, version="demo")
+        if report.problems:
+            raise RuntimeError("; ".join(str(p) for p in report.problems))
+        done.append(f"演示村（社区）：新增 {report.created} 个")
+    townships = await geo_service.list_townships()
+    created = await windows_service.ensure_windows(townships=townships)
+    if created:
+        done.append(f"受理窗口：新增 {created} 个")
+    counties = await Division.filter(level=Level.COUNTY, abolished=False)
+    created = await windows_service.ensure_departments(counties=counties)
+    if created:
+        done.append(f"县级部门：新增 {created} 个")
+    await _post_demo_windows()
+    for account in DEMO_ACCOUNTS:
+        if await User.filter(username=account.username).exists():
+            continue
+        await upsert_user(
+            user_in=UserIn(
+                username=account.username,
+                role=account.role,
+                jurisdiction=account.jurisdiction,
+                password=DEMO_PASSWORD,
+                display_name=account.display_name,
+                villages=account.villages,
+            )
+        )
+        done.append(f"演示账号：{account.username}")
+    return done
+
+
+async def _post_demo_windows() -> None:
+    # Posted information for the demo townships that never had any (synthetic addresses).
+    for township in await geo_service.list_townships(prefix="330523"):
+        window = await Window.get(township_code=township.code)
+        if window.version > 1 or window.address:
+            continue
+        window.address = f"浙江省湖州市安吉县{township.name}便民服务中心一楼社会救助窗口"
+        window.opening_hours = "周一至周五 8:30-12:00，13:30-17:00（法定节假日除外）"
+        window.phone = f"0572-5{township.code[-3:]}000"
+        window.complaint_phone = "0572-5123456"
+        window.policies = [
+            "《社会救助暂行办法》",
+            "《最低生活保障审核确认办法》（民发〔2021〕57号）",
+            "《特困人员认定办法》（民发〔2021〕43号）",
+            "临时救助：急难型先行救助，24 小时内响应",
+        ]
+        window.duties = [
+            "一门受理：受理低保、特困、临时救助等各类救助申请",
+            "协同办理：不属本窗口的事项，转办相关部门并跟踪结果",
+            "主动发现：接收网格员、村（社区）报告的困难家庭线索",
+        ]
+        await window.save()

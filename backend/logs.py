@@ -1,0 +1,116 @@
+"""Structured JSON logs with request ids, and a scrubber that keeps personal data out."""
+
+from __future__ import annotations
+
+import logging
+import re
+import sys
+from collections.abc import Mapping, MutableMapping
+from typing import Any
+
+import structlog
+
+# Mainland ID numbers (18 or 15 digits, last may be X) and mobile numbers. Logs never need them;
+# anything that slipped into an event is masked before it is written.
+_ID_RE = re.compile(r"(?<!\d)(\d{6})\d{8,11}([\dXx])(?!\d)")
+_PHONE_RE = re.compile(r"(?<!\d)(1[3-9]\d)\d{4}(\d{4})(?!\d)")
+_SENSITIVE_KEYS = frozenset(
+    {
+        "password",
+        "id_number",
+        "phone",
+        "token",
+        "access_token",
+        "refresh_token",
+        "authorization",
+        "secret",
+        "session_key",
+        "code",
+    }
+)
+
+
+def scrub_text(text: str) -> str:
+    """Mask ID numbers and phone numbers inside free text."""
+    text = _ID_RE.sub(lambda m: f"{m.group(1)}********{m.group(2)}", text)
+    return _PHONE_RE.sub(lambda m: f"{m.group(1)}****{m.group(2)}", text)
+
+
+def _scrub(value: Any, key: str | None = None) -> Any:
+    if key is not None and key.lower() in _SENSITIVE_KEYS:
+        return "[redacted]"
+    if isinstance(value, str):
+        return scrub_text(value)
+    if isinstance(value, Mapping):
+        return {k: _scrub(v, str(k)) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_scrub(v) for v in value]
+    return value
+
+
+def scrub_processor(
+    _logger: Any, _method: str, event_dict: MutableMapping[str, Any]
+) -> MutableMapping[str, Any]:
+    """structlog processor: mask personal data in every field of an event."""
+    for key in list(event_dict):
+        event_dict[key] = _scrub(event_dict[key], key if key != "event" else None)
+    return event_dict
+
+
+class _ScrubFilter(logging.Filter):
+    """Mask personal data in stdlib records (sanic, tortoise) too."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.msg, dict):
+            return True  # a structlog event, already scrubbed by scrub_processor
+        if record.args:
+            try:
+                record.msg = record.getMessage()
+            except (TypeError, ValueError):
+                record.msg = str(record.msg)
+            record.args = None
+        record.msg = scrub_text(str(record.msg))
+        return True
+
+
+def configure_logging(*, level: str = "INFO", json: bool = True) -> None:
+    """Route structlog and stdlib logging to stdout as JSON lines."""
+    shared: list[Any] = [
+        structlog.contextvars.merge_contextvars,
+        structlog.stdlib.add_log_level,
+        structlog.processors.TimeStamper(fmt="iso", utc=True),
+        scrub_processor,
+    ]
+    renderer: Any = (
+        structlog.processors.JSONRenderer(ensure_ascii=False)
+        if json
+        else structlog.dev.ConsoleRenderer(colors=False)
+    )
+    structlog.configure(
+        processors=[*shared, structlog.stdlib.ProcessorFormatter.wrap_for_formatter],
+        logger_factory=structlog.stdlib.LoggerFactory(),
+        wrapper_class=structlog.stdlib.BoundLogger,
+        cache_logger_on_first_use=True,
+    )
+    formatter = structlog.stdlib.ProcessorFormatter(
+        foreign_pre_chain=shared,
+        processors=[structlog.stdlib.ProcessorFormatter.remove_processors_meta, renderer],
+    )
+    handler = logging.StreamHandler(sys.stdout)
+    handler.setFormatter(formatter)
+    handler.addFilter(_ScrubFilter())
+    root = logging.getLogger()
+    root.handlers = [handler]
+    root.setLevel(level)
+    # Sanic's own access log repeats ours without the request id.
+    for name in ("sanic.access",):
+        logging.getLogger(name).disabled = True
+    for name in ("sanic.root", "sanic.error", "sanic.server", "tortoise", "asyncio"):
+        lg = logging.getLogger(name)
+        lg.handlers = []
+        lg.propagate = True
+
+
+def get_logger(name: str) -> Any:
+    """A structlog logger."""
+    return structlog.get_logger(name)

@@ -1,0 +1,91 @@
+"""Turn request bodies and queries into pydantic models, with Chinese messages on failure."""
+
+from __future__ import annotations
+
+import json
+from typing import Any, TypeVar
+
+from pydantic import BaseModel, ValidationError
+
+from backend.errors import BadRequest, ValidationFailed
+
+M = TypeVar("M", bound=BaseModel)
+
+# pydantic error types -> what a clerk or resident should read.
+_MESSAGES = {
+    "missing": "必填项未填写",
+    "extra_forbidden": "不认识的字段，请删除",
+    "string_type": "应为文字",
+    "int_type": "应为整数",
+    "int_parsing": "应为整数",
+    "float_type": "应为数字",
+    "float_parsing": "应为数字",
+    "bool_type": "应为是或否 (true/false)",
+    "bool_parsing": "应为是或否 (true/false)",
+    "list_type": "应为列表",
+    "dict_type": "应为对象",
+    "model_type": "应为对象",
+    "string_too_short": "内容太短",
+    "string_too_long": "内容太长",
+    "string_pattern_mismatch": "格式不正确",
+    "too_short": "条目太少",
+    "too_long": "条目太多",
+    "greater_than_equal": "数值太小",
+    "less_than_equal": "数值太大",
+    "greater_than": "数值太小",
+    "less_than": "数值太大",
+    "enum": "不是允许的取值",
+    "literal_error": "不是允许的取值",
+    "uuid_type": "应为 UUID",
+    "uuid_parsing": "应为 UUID",
+    "datetime_type": "应为日期时间 (ISO 8601)",
+    "datetime_parsing": "应为日期时间 (ISO 8601)",
+    "datetime_from_date_parsing": "应为日期时间 (ISO 8601)",
+    "date_parsing": "应为日期 (YYYY-MM-DD)",
+    "date_from_datetime_parsing": "应为日期 (YYYY-MM-DD)",
+    "timezone_aware": "时间需带时区",
+}
+
+
+def field_errors(exc: ValidationError) -> list[dict[str, str]]:
+    """A list of {field, message} for each failed field."""
+    errors = []
+    for err in exc.errors(include_url=False):
+        loc = ".".join(str(part) for part in err["loc"]) or "(body)"
+        message = _MESSAGES.get(err["type"])
+        if message is None:
+            # value_error from our own validators carries a Chinese message already.
+            ctx_error = err.get("ctx", {}).get("error")
+            message = str(ctx_error) if ctx_error else "内容不正确"
+        errors.append({"field": loc, "message": message})
+    return errors
+
+
+def parse_model(model: type[M], data: Any) -> M:
+    """Validate already-decoded data against a model; 422 with per-field messages."""
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        errors = field_errors(exc)
+        summary = "；".join(f"{e['field']}: {e['message']}" for e in errors[:5])
+        raise ValidationFailed(f"请检查以下内容：{summary}", errors=errors) from None
+
+
+def parse_json_body(model: type[M], raw: bytes | None, content_type: str | None) -> M:
+    """Decode a JSON request body and validate it; 400 when it is not JSON at all."""
+    if content_type is not None and "json" not in content_type.lower():
+        raise BadRequest(
+            "请求内容应为 JSON（Content-Type: application/json）",
+            status=415,
+            type_slug="unsupported-media-type",
+            title="不支持的内容类型",
+        )
+    if not raw:
+        raise BadRequest("请求内容为空，应为 JSON 对象", type_slug="invalid-json")
+    try:
+        data = json.loads(raw)
+    except (ValueError, UnicodeDecodeError):
+        raise BadRequest("请求内容不是有效的 JSON", type_slug="invalid-json") from None
+    if not isinstance(data, dict):
+        raise BadRequest("请求内容应为 JSON 对象", type_slug="invalid-json")
+    return parse_model(model, data)
