@@ -55,6 +55,7 @@ def create_app(settings: Settings | None = None, *, name: str = "yimen") -> Sani
             "REQUEST_MAX_SIZE": 16 * 1024 * 1024,
             "FALLBACK_ERROR_FORMAT": "json",
             "ACCESS_LOG": False,
+            "MOTD": False,
             "OAS_UI_DEFAULT": "swagger",
             "OAS_URL_PREFIX": "/docs",
             "OAS_UI_REDOC": False,

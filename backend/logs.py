@@ -73,6 +73,18 @@ class _ScrubFilter(logging.Filter):
         return True
 
 
+class _StdoutHandler(logging.StreamHandler):
+    """Writes to whatever sys.stdout is now (test capture, a redirected stream)."""
+
+    @property
+    def stream(self) -> Any:
+        return sys.stdout
+
+    @stream.setter
+    def stream(self, _value: Any) -> None:
+        pass
+
+
 def configure_logging(*, level: str = "INFO", json: bool = True) -> None:
     """Route structlog and stdlib logging to stdout as JSON lines."""
     shared: list[Any] = [
@@ -96,7 +108,7 @@ def configure_logging(*, level: str = "INFO", json: bool = True) -> None:
         foreign_pre_chain=shared,
         processors=[structlog.stdlib.ProcessorFormatter.remove_processors_meta, renderer],
     )
-    handler = logging.StreamHandler(sys.stdout)
+    handler = _StdoutHandler()
     handler.setFormatter(formatter)
     handler.addFilter(_ScrubFilter())
     root = logging.getLogger()

@@ -10,6 +10,8 @@ from pydantic import BaseModel, ValidationError
 from backend.errors import BadRequest, ValidationFailed
 
 M = TypeVar("M", bound=BaseModel)
+# JSON bodies are small forms; photos travel separately. Refuse more before parsing.
+MAX_JSON_BYTES = 1024 * 1024
 
 # pydantic error types -> what a clerk or resident should read.
 _MESSAGES = {
@@ -82,6 +84,11 @@ def parse_json_body(model: type[M], raw: bytes | None, content_type: str | None)
         )
     if not raw:
         raise BadRequest("请求内容为空，应为 JSON 对象", type_slug="invalid-json")
+    if len(raw) > MAX_JSON_BYTES:
+        raise BadRequest(
+            f"提交的内容太大（不超过 {MAX_JSON_BYTES // 1024} KB）",
+            status=413, type_slug="payload-too-large", title="内容太大",
+        )
     try:
         data = json.loads(raw)
     except (ValueError, UnicodeDecodeError):

@@ -29,8 +29,10 @@ T = TypeVar("T")
 CONNECT_TIMEOUT = 2.0
 READ_TIMEOUT = 30.0
 # check() backs a readiness endpoint: it must answer within ~2 s even when the
-# server accepts connections but does not respond.
-CHECK_TIMEOUT = 1.5
+# server accepts connections but does not respond. The total bounds connect
+# plus read together.
+CHECK_TIMEOUT = 1.8
+CHECK_CONNECT_TIMEOUT = 1.0
 
 _MISSING_CODES = frozenset({"NoSuchKey", "NoSuchObject", "NoSuchVersion"})
 _AUTH_CODES = frozenset(
@@ -38,9 +40,9 @@ _AUTH_CODES = frozenset(
 )
 
 
-def _pool(*, connect: float, read: float, retries: urllib3.Retry) -> urllib3.PoolManager:
+def _pool(*, timeout: urllib3.Timeout, retries: urllib3.Retry) -> urllib3.PoolManager:
     return urllib3.PoolManager(
-        timeout=urllib3.Timeout(connect=connect, read=read),
+        timeout=timeout,
         maxsize=10,
         retries=retries,
         cert_reqs="CERT_REQUIRED",
@@ -79,22 +81,30 @@ class S3Store:
         self.region = region
         # minio's default pool retries 5 times with 5-minute timeouts, which
         # turns "server down" into a multi-minute hang. Connect failures are
-        # not retried at all (refused stays refused); 5xx answers are retried
-        # twice and then handed to minio (raise_on_status=False) to become an
+        # not retried at all (refused stays refused). One read retry covers a
+        # keep-alive connection the server closed just as we reused it
+        # (urllib3 only retries idempotent methods, and minio sends bodies as
+        # bytes, so a retried PUT is complete). 5xx answers are retried twice,
+        # then handed to minio (raise_on_status=False) to become an
         # S3Error/ServerError that we map.
         data_retries = urllib3.Retry(
-            total=2,
+            total=3,
             connect=0,
-            read=0,
+            read=1,
             redirect=0,
             status=2,
             backoff_factor=0.2,
             status_forcelist=(500, 502, 503, 504),
             raise_on_status=False,
         )
-        self._http = _pool(connect=CONNECT_TIMEOUT, read=READ_TIMEOUT, retries=data_retries)
+        self._http = _pool(
+            timeout=urllib3.Timeout(connect=CONNECT_TIMEOUT, read=READ_TIMEOUT),
+            retries=data_retries,
+        )
+        # A separate pool for check(): tighter timeouts and no retries at all.
         self._check_http = _pool(
-            connect=CHECK_TIMEOUT, read=CHECK_TIMEOUT, retries=urllib3.Retry(0, redirect=0)
+            timeout=urllib3.Timeout(total=CHECK_TIMEOUT, connect=CHECK_CONNECT_TIMEOUT),
+            retries=urllib3.Retry(0, redirect=0),
         )
         # Passing the region stops minio from asking the server for the bucket
         # location, so presigning needs no network round trip.
@@ -227,7 +237,7 @@ class S3Store:
         await self._run(call)
 
     async def check(self) -> None:
-        """One HEAD on the bucket with a ~1.5 s budget; raise StorageUnavailable on failure."""
+        """One HEAD on the bucket within ~1.8 s; raise StorageUnavailable on failure."""
         try:
             found = await self._run(lambda: self._check_client.bucket_exists(self.bucket))
         except StorageUnavailable:

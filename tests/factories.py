@@ -76,3 +76,12 @@ async def signed_in(
     """Create a user and return their Authorization headers."""
     await make_user(username, role, jurisdiction, villages=villages)
     return await auth_headers(client, username)
+
+
+async def resident_headers(app: object, openid: str = "o-test-resident") -> dict[str, str]:
+    """A resident (as WeChat sign-in will create them) and their Authorization headers."""
+    from backend.accounts.service import get_or_create_resident
+
+    user, _ = await get_or_create_resident(openid=openid)
+    pair = await app.ctx.tokens.issue(user.id)  # type: ignore[attr-defined]
+    return {"Authorization": f"Bearer {pair.access_token}"}

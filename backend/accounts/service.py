@@ -127,7 +127,8 @@ async def _grid_villages(jurisdiction: str, villages: Sequence[str]) -> list[str
             result.extend(c.code for c in children)
         else:
             raise ValidationFailed("网格员的网格应为村（社区）或乡镇（街道）代码")
-    return result
+    # A township and one of its villages both given: each village once (one row per village).
+    return list(dict.fromkeys(result))
 
 
 def _snapshot(user: User) -> dict[str, object]:
@@ -229,3 +230,22 @@ async def set_user_active(*, username: str, active: bool, tokens: TokenStore) ->
     if not active:
         await tokens.revoke_user(user.id)
     return user
+
+
+async def get_or_create_resident(*, openid: str, display_name: str = "") -> tuple[User, bool]:
+    """The resident bound to a WeChat openid, created on first sign-in."""
+    if not openid or len(openid) > 64:
+        raise ValidationFailed("openid 无效")
+    user = await User.filter(openid=openid).first()
+    if user is not None:
+        return user, False
+    async with in_transaction() as conn:
+        user = await User.create(
+            id=uuid.uuid4(), kind=UserKind.RESIDENT, openid=openid,
+            display_name=display_name or "居民", using_db=conn,
+        )
+        await record_event(
+            actor_id=user.id, actor_label="resident", action="user.create", entity="user",
+            entity_id=str(user.id), jurisdiction=None, after=_snapshot(user), using_db=conn,
+        )
+    return user, True

@@ -63,8 +63,8 @@ class SeaweedServer:
         # nothing here needs to survive the test run anyway.
         try:
             if self.process.poll() is None:
-                # weed server forks nothing, but its process group is ours alone
-                # (start_new_session), so signalling the group never hits pytest.
+                # The process group is weed's alone (start_new_session), so
+                # signalling the group never hits pytest.
                 with contextlib.suppress(ProcessLookupError):
                     os.killpg(self.process.pid, signal.SIGTERM)
                 try:
@@ -75,16 +75,19 @@ class SeaweedServer:
                     self.process.wait(timeout=STOP_GRACE)
         finally:
             self._log_file.close()
-            self._remove_sockets()
+            _remove_sockets(self.ports)
 
-    def _remove_sockets(self) -> None:
-        # weed creates unix sockets at hard-coded /tmp/seaweedfs-<role>-[grpc-]<port>.sock
-        # (not under $TMPDIR) and a killed server leaves them behind; remove ours.
-        for port in self.ports:
-            for path in Path("/tmp").glob(f"seaweedfs-*-{port}.sock"):
-                if path.is_socket():
-                    with contextlib.suppress(OSError):
-                        path.unlink()
+
+def _remove_sockets(ports: tuple[int, ...]) -> None:
+    # weed creates unix sockets at hard-coded /tmp/seaweedfs-<role>-[grpc-]<port>.sock
+    # (not under $TMPDIR) and a killed server leaves them behind. Only sockets
+    # named after our own ports are touched: a port we just found free (or
+    # our own server held) has no other live weed behind it.
+    for port in ports:
+        for path in Path("/tmp").glob(f"seaweedfs-*-{port}.sock"):
+            if path.is_socket():
+                with contextlib.suppress(OSError):
+                    path.unlink()
 
 
 def find_weed() -> str:
@@ -205,8 +208,9 @@ def start_seaweed(workdir: Path) -> SeaweedServer:
         f"-master.port={master_port}",
         # gRPC ports default to http port + 10000, which may be taken or > 65535.
         f"-master.port.grpc={master_grpc}",
-        # Small volumes, no preallocation: the default 30 GB limit would let
-        # a test run reserve far more disk than it writes.
+        # Small volumes without preallocation: -volume.max=0 below divides the
+        # free disk by this limit, and the 30 GB default would leave room for
+        # only a couple of volumes (and preallocation would reserve the disk).
         "-master.volumeSizeLimitMB=64",
         "-master.volumePreallocate=false",
         # The master phones home by default; tests have no internet to spare.
@@ -233,6 +237,9 @@ def start_seaweed(workdir: Path) -> SeaweedServer:
         # SeaweedFS creates missing buckets on upload by default; real S3 and
         # MinIO answer NoSuchBucket, which is what the tests must see.
         "-s3.autoCreateBucket=false",
+        # The default, spelled out because fixtures rely on it to drop a test
+        # bucket with one call.
+        "-s3.allowDeleteBucketNotEmpty=true",
     ]
     # glog writes its own log files to os.TempDir(), i.e. $TMPDIR; keep them
     # in the work directory rather than littering /tmp.
@@ -244,6 +251,10 @@ def start_seaweed(workdir: Path) -> SeaweedServer:
     # collection that by default grows 7 volumes on its first write; one is
     # plenty for tests and keeps per-bucket cost (time, open files) down.
     (workdir / "master.toml").write_text("[master.volume_growth]\ncopy_1 = 1\n")
+
+    socket_ports = (master_grpc, volume_grpc, filer_port, filer_grpc, s3_port, s3_grpc)
+    # A stale socket left by a crashed run on a reused port would block weed's listener.
+    _remove_sockets(socket_ports)
 
     log_path = workdir / "weed.log"
     log_file = log_path.open("wb")
@@ -264,7 +275,7 @@ def start_seaweed(workdir: Path) -> SeaweedServer:
         workdir=workdir,
         log_path=log_path,
         process=process,
-        ports=(master_grpc, volume_grpc, filer_port, filer_grpc, s3_port, s3_grpc),
+        ports=socket_ports,
         _log_file=log_file,
     )
 

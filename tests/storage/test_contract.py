@@ -159,8 +159,13 @@ async def test_delete_is_idempotent(store: ObjectStore) -> None:
 async def test_prefix_keys_coexist(store: ObjectStore) -> None:
     # S3 allows both "a" and "a/b"; a filesystem cannot hold a file and a
     # directory of one name, so a naive local layout would fail here.
-    await store.put("a", b"parent")
     await store.put("a/b", b"child")
+    # A prefix with objects under it is not an object itself.
+    assert await store.stat("a") is None
+    assert await store.exists("a") is False
+    with pytest.raises(ObjectNotFound):
+        await store.get("a")
+    await store.put("a", b"parent")
     await store.put("a/b/c", b"grandchild")
     assert await store.get("a") == b"parent"
     assert await store.get("a/b") == b"child"
