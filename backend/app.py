@@ -48,7 +48,7 @@ def create_app(settings: Settings | None = None, *, name: str = "yimen") -> Sani
         raise RuntimeError("YIMEN_REDIS_URL is empty: `yimen serve` starts an embedded Redis")
     configure_logging(level=settings.log_level, json=settings.log_json)
 
-    app: Sanic[Any, Any] = Sanic(name, error_handler=ProblemErrorHandler())
+    app: Sanic[Any, Any] = Sanic(name, error_handler=ProblemErrorHandler(), configure_logging=False)
     app.config.update(
         {
             "PROXIES_COUNT": settings.proxies_count,

@@ -264,15 +264,20 @@ def serve(host: str | None, port: int | None, workers: int | None) -> None:
         click.echo(f"  API 文档：{base}/docs")
         click.echo(f"  就绪检查：{base}/readyz")
         click.echo("  按 Ctrl-C 停止")
+        count = workers or settings.workers
+        # One worker runs in this process: no worker manager, Ctrl-C goes straight to it.
         app.prepare(
             host=host,
             port=port,
-            workers=workers or settings.workers,
+            workers=count,
             motd=False,
-            single_process=False,
+            single_process=count == 1,
             access_log=False,
         )
-        Sanic.serve(primary=app, app_loader=loader)
+        if count == 1:
+            Sanic.serve_single(primary=app)
+        else:
+            Sanic.serve(primary=app, app_loader=loader)
     finally:
         if embedded is not None:
             embedded.stop()

@@ -87,7 +87,9 @@ def parse_json_body(model: type[M], raw: bytes | None, content_type: str | None)
     if len(raw) > MAX_JSON_BYTES:
         raise BadRequest(
             f"提交的内容太大（不超过 {MAX_JSON_BYTES // 1024} KB）",
-            status=413, type_slug="payload-too-large", title="内容太大",
+            status=413,
+            type_slug="payload-too-large",
+            title="内容太大",
         )
     try:
         data = json.loads(raw)

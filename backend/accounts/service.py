@@ -241,11 +241,20 @@ async def get_or_create_resident(*, openid: str, display_name: str = "") -> tupl
         return user, False
     async with in_transaction() as conn:
         user = await User.create(
-            id=uuid.uuid4(), kind=UserKind.RESIDENT, openid=openid,
-            display_name=display_name or "居民", using_db=conn,
+            id=uuid.uuid4(),
+            kind=UserKind.RESIDENT,
+            openid=openid,
+            display_name=display_name or "居民",
+            using_db=conn,
         )
         await record_event(
-            actor_id=user.id, actor_label="resident", action="user.create", entity="user",
-            entity_id=str(user.id), jurisdiction=None, after=_snapshot(user), using_db=conn,
+            actor_id=user.id,
+            actor_label="resident",
+            action="user.create",
+            entity="user",
+            entity_id=str(user.id),
+            jurisdiction=None,
+            after=_snapshot(user),
+            using_db=conn,
         )
     return user, True

@@ -142,13 +142,18 @@ class TokenStore:
     async def rotate(self, refresh_token: str) -> tuple[uuid.UUID, TokenPair]:
         """Trade a refresh token for a new pair; the old one stops working at once."""
         claims = self._decode(refresh_token, expected=REFRESH)
-        # DEL is atomic: of two concurrent refreshes only one sees 1.
-        if not await self._redis.delete(self._prefix + claims.token_id):
+        # GETDEL is atomic: of two concurrent refreshes only one gets the value.
+        meta = await self._redis.getdel(self._prefix + claims.token_id)
+        if meta is None:
             # A refresh token used twice means it leaked: end the whole family.
             await self.revoke_family(claims.family)
             raise Unauthorized("登录已失效，请重新登录", type_slug="token-revoked")
         await self.revoke_family(claims.family)
-        return claims.user_id, await self.issue(claims.user_id)
+        # The new pair stays in the family, so reusing the old refresh token revokes it too.
+        device_id = json.loads(meta).get("d") or None
+        return claims.user_id, await self._issue_family(
+            claims.user_id, claims.family, device_id=device_id
+        )
 
     async def revoke_family(self, family: str) -> None:
         """Revoke every token of one login."""

@@ -13,7 +13,8 @@ from tortoise.transactions import in_transaction
 from backend.errors import NotFound, ValidationFailed
 from backend.geo.models import CODE_LENGTHS, PARENT_LENGTH, Division, Level
 
-_CODE_RE = re.compile(r"^\d+$")
+# ASCII digits only: `\d` also takes full-width ３３ and `$` a trailing newline.
+_CODE_RE = re.compile(r"[0-9]+")
 Progress = Callable[[int], None]
 
 # The files of an NBS division list and the level each holds.
@@ -75,7 +76,7 @@ def village_kind(code: str) -> str | None:
 
 def level_of(code: str) -> Level | None:
     """The level a code's length implies, or None when it is no division code."""
-    if not _CODE_RE.match(code):
+    if not _CODE_RE.fullmatch(code):
         return None
     return CODE_LENGTHS.get(len(code))
 
@@ -141,7 +142,7 @@ async def import_divisions(
 
 
 def _check_code(code: str, level: Level) -> str | None:
-    if not _CODE_RE.match(code):
+    if not _CODE_RE.fullmatch(code):
         return "代码应全为数字"
     if len(code) != _EXPECTED_LENGTH[level]:
         return f"代码长度应为 {_EXPECTED_LENGTH[level]} 位，实为 {len(code)} 位"
