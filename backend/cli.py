@@ -220,6 +220,22 @@ def user_disable(username: str) -> None:
 
 
 @main.command()
+@click.option("--workers", type=int, default=1, show_default=True, help="worker processes")
+def worker(workers: int) -> None:
+    """启动后台任务进程（taskiq，Redis Streams）。"""
+    from taskiq.cli.worker.args import WorkerArgs
+    from taskiq.cli.worker.run import run_worker
+
+    settings = _settings()
+    if not settings.redis_url:
+        raise click.ClickException("后台任务需要 YIMEN_REDIS_URL")
+    args = WorkerArgs.from_cli(
+        ["backend.jobs.broker:broker", "backend.jobs.tasks", "--workers", str(workers)]
+    )
+    raise SystemExit(run_worker(args) or 0)
+
+
+@main.command()
 def demo() -> None:
     """载入演示数据（区划、演示村、窗口、演示账号）；已有的不重复载入。"""
     from backend.demo import DEMO_ACCOUNTS, DEMO_PASSWORD, load_demo

@@ -140,6 +140,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         refresh_token_ttl=_int("YIMEN_REFRESH_TOKEN_TTL", get("REFRESH_TOKEN_TTL", "2592000")),
         login_rate_limit=get("LOGIN_RATE_LIMIT", "10/minute"),
         proxies_count=_int("YIMEN_PROXIES_COUNT", get("PROXIES_COUNT", "0")),
+        redis_prefix=get("REDIS_PREFIX", "yimen:"),
     )
     settings.ensure_valid()
     return settings

@@ -27,15 +27,24 @@ __all__ = ["s3_server"]
 Sanic.test_mode = True
 
 _counter = itertools.count(1)
+_used: dict[str, str] = {}
 TEST_BUCKET = "yimen-test"
 # The demo counties (安吉县, 长兴县) and their province and city: enough for every test.
 TEST_DIVISION_PREFIXES = ("330522", "330523")
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    """Say which servers the run used (local ones, or the embedded fallbacks)."""
+    if _used:
+        used = ", ".join(f"{name}: {kind}" for name, kind in sorted(_used.items()))
+        terminalreporter.write_line(f"services: {used}, S3: SeaweedFS")
 
 
 @pytest.fixture(scope="session")
 async def postgres(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Postgres]:
     """A throwaway database, migrated with the committed migrations."""
     pg = await start_postgres(tmp_path_factory.mktemp("pg"))
+    _used["PostgreSQL"] = pg.kind
     settings = Settings(env="test", database_url=pg.url)
     await migrate(settings)
     yield pg
@@ -46,6 +55,7 @@ async def postgres(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Po
 def redis_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RedisServer]:
     """The session's Redis."""
     server = start_redis(tmp_path_factory.mktemp("redis"))
+    _used["Redis"] = server.kind
     yield server
     server.stop()
 

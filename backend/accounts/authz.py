@@ -38,9 +38,11 @@ def covers(principal: Principal, division_code: str) -> bool:
         )
     if principal.kind == UserKind.GRID_WORKER:
         # A grid worker's reach is their villages; a township code is covered when the grid
-        # holds a village in it (they report into that township's window).
+        # holds a village in it (they report into that township's window). Nothing above it:
+        # a county, province or empty code is not "in" a grid just because it is a prefix.
         return any(
-            village.startswith(division_code) or division_code.startswith(village)
+            division_code.startswith(village)
+            or (len(division_code) == 9 and village.startswith(division_code))
             for village in principal.villages
         )
     return False

@@ -114,9 +114,7 @@ def test_grid_worker_without_villages_covers_nothing() -> None:
 
 
 def test_residents_are_never_covered() -> None:
-    resident = principal(
-        UserKind.RESIDENT, jurisdiction="33", villages=frozenset({"330523001001"})
-    )
+    resident = principal(UserKind.RESIDENT, jurisdiction="33", villages=frozenset({"330523001001"}))
     for code in ("", "33", "330523", DIPU, "330523001001"):
         assert not covers(resident, code)
 
@@ -457,7 +455,9 @@ async def test_supervisor_sees_only_their_jurisdictions_events(
     ]
 
 
-async def test_audit_is_closed_to_other_roles(app: Any, client: httpx.AsyncClient, geo: None) -> None:
+async def test_audit_is_closed_to_other_roles(
+    app: Any, client: httpx.AsyncClient, geo: None
+) -> None:
     clerk = await signed_in(client, "clerk", "window_clerk", DIPU)
     head = await signed_in(client, "head", "township_head", DIPU)
     grid = await signed_in(client, "wang", "grid_worker", DIPU)
@@ -469,9 +469,7 @@ async def test_audit_is_closed_to_other_roles(app: Any, client: httpx.AsyncClien
     assert (await client.get("/api/v1/audit", headers=approver)).status_code == 200
 
 
-async def test_audit_rejects_unknown_query_parameters(
-    client: httpx.AsyncClient, geo: None
-) -> None:
+async def test_audit_rejects_unknown_query_parameters(client: httpx.AsyncClient, geo: None) -> None:
     supervisor = await signed_in(client, "supervisor", "supervisor", "330523")
     response = await client.get("/api/v1/audit", params={"jurisdiction": "33"}, headers=supervisor)
     problem = assert_problem(response, 422, "validation-failed")

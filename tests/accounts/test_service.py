@@ -1,4 +1,4 @@
-"""Accounts service: upserting users, passwords, grids, principals, and the audit rows they write."""
+"""Accounts service: upserting users, passwords, grids, principals and their audit rows."""
 
 from __future__ import annotations
 
@@ -147,7 +147,9 @@ async def test_grid_worker_from_township_gets_all_its_villages(geo_db: None) -> 
     assert stored.kind == UserKind.GRID_WORKER
     assert stored.role is None
     assert stored.jurisdiction == DIPU
-    villages = set(await GridAssignment.filter(user_id=user.id).values_list("village_code", flat=True))
+    villages = set(
+        await GridAssignment.filter(user_id=user.id).values_list("village_code", flat=True)
+    )
     assert villages == DIPU_VILLAGES
     children = {d.code for d in await geo_service.list_children(code=DIPU)}
     assert villages == children

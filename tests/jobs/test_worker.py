@@ -1,0 +1,44 @@
+"""`yimen worker` consumes the Redis task stream."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+from backend.config import Settings
+from backend.jobs.broker import make_broker
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+async def test_worker_runs_a_queued_task(settings: Settings) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("YIMEN_")} | {
+        "YIMEN_REDIS_URL": settings.redis_url,
+        "YIMEN_REDIS_PREFIX": settings.redis_prefix,
+        "YIMEN_DATA_DIR": str(settings.data_dir),
+    }
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "backend.cli", "worker"],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    broker = make_broker(settings)
+    await broker.startup()
+    try:
+        from backend.jobs.tasks import ping
+
+        # Send through our broker (same stream as the worker's), not the module-level one.
+        task = await ping.kicker().with_broker(broker).kiq("你好")
+        result = await task.wait_result(timeout=60)
+        assert not result.is_err, result.error
+        assert result.return_value["payload"] == "你好"
+    finally:
+        await broker.shutdown()
+        os.killpg(proc.pid, signal.SIGTERM)
+        proc.communicate(timeout=30)
