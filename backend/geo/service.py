@@ -195,6 +195,14 @@ async def _write_divisions(
             )
             if progress:
                 progress(len(batch))
+        gone = [d.code for d in to_abolish if d.level == Level.TOWNSHIP]
+        if gone:
+            # A village cannot outlive its township: the next village file re-homes it.
+            await (
+                Division.filter(level=Level.VILLAGE, parent_code__in=gone)
+                .using_db(conn)
+                .update(abolished=True)
+            )
     report.created, report.updated, report.abolished = (
         len(to_create),
         len(to_update),

@@ -805,3 +805,28 @@ async def test_search_excludes_county_and_limits(division_subset: Path) -> None:
 async def test_search_treats_like_wildcards_literally(division_subset: Path, query: str) -> None:
     await _import(division_subset)
     assert await service.search_divisions(county_code="330523", query=query) == []
+
+
+async def test_abolishing_a_township_abolishes_its_villages(
+    db: None, division_subset: Path
+) -> None:
+    """Villages of a township that left the list are no longer current either."""
+    import csv
+    import shutil
+
+    from backend.demo import DEMO_VILLAGES
+    from backend.geo import service as geo_service
+    from backend.geo.models import Division
+
+    await geo_service.import_divisions(directory=division_subset, version="2023")
+    await geo_service.import_villages(path=DEMO_VILLAGES, version="demo")
+    newer = division_subset.parent / "divisions-2024-no-dipu"
+    shutil.copytree(division_subset, newer, dirs_exist_ok=True)
+    rows = list(csv.reader((newer / "streets.csv").read_text(encoding="utf-8").splitlines()))
+    with (newer / "streets.csv").open("w", encoding="utf-8", newline="") as out:
+        csv.writer(out).writerows([r for r in rows if r[0] != "330523001"])
+    await geo_service.import_divisions(directory=newer, version="2024")
+    villages = await Division.filter(parent_code="330523001")
+    assert villages and all(v.abolished for v in villages)
+    assert not (await Division.get(code="330523002001")).abolished
+    assert await geo_service.list_children(code="330523001") == []

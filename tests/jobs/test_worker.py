@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import signal
-import subprocess
 import sys
 from pathlib import Path
 
@@ -20,12 +20,15 @@ async def test_worker_runs_a_queued_task(settings: Settings) -> None:
         "YIMEN_REDIS_PREFIX": settings.redis_prefix,
         "YIMEN_DATA_DIR": str(settings.data_dir),
     }
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "backend.cli", "worker"],
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "backend.cli",
+        "worker",
         cwd=ROOT,
         env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
+        stdout=asyncio.subprocess.DEVNULL,
+        stderr=asyncio.subprocess.DEVNULL,
         start_new_session=True,
     )
     broker = make_broker(settings)
@@ -41,4 +44,4 @@ async def test_worker_runs_a_queued_task(settings: Settings) -> None:
     finally:
         await broker.shutdown()
         os.killpg(proc.pid, signal.SIGTERM)
-        proc.communicate(timeout=30)
+        await asyncio.wait_for(proc.wait(), timeout=30)
