@@ -1,0 +1,28 @@
+"""The demo data `make run` loads: the whole packaged NBS list, once."""
+
+from __future__ import annotations
+
+from backend.accounts.models import GridAssignment, User
+from backend.demo import DEMO_ACCOUNTS, load_demo
+from backend.geo.models import Division, Level
+from backend.windows.models import Window
+
+
+async def test_demo_loads_everything_once(db: None) -> None:
+    done = await load_demo()
+    assert any("区划代码" in line for line in done)
+    assert await Division.filter(level=Level.TOWNSHIP).count() == 41352
+    assert await Division.filter(level=Level.PROVINCE).count() == 31
+    assert await Division.filter(level=Level.VILLAGE, county_code="330523").count() > 0
+    assert await Window.all().count() == 41352
+    dipu = await Window.get(township_code="330523001")
+    assert dipu.address and dipu.phone and dipu.policies and dipu.duties
+    assert {u.username for u in await User.all()} == {a.username for a in DEMO_ACCOUNTS}
+    clerk = await User.get(username="dipu_clerk")
+    assert (clerk.role, clerk.jurisdiction) == ("window_clerk", "330523001")
+    grid = await GridAssignment.filter(user__username="dipu_grid").values_list(
+        "village_code", flat=True
+    )
+    assert sorted(grid) == ["330523001001", "330523001002", "330523001200", "330523001201"]
+    # A second `make run` reuses what the first made.
+    assert await load_demo() == []
