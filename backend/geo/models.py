@@ -48,3 +48,25 @@ class Division(Model):
 
     class Meta:
         table = "geo_division"
+
+
+class TownshipBoundary(Model):
+    """A township's polygon (WGS-84), as imported; the routing index is built from these."""
+
+    township_code = fields.CharField(max_length=9, primary_key=True)
+    county_code = fields.CharField(max_length=6, db_index=True)
+    # Well-known binary of a Polygon or MultiPolygon in WGS-84 (lng, lat).
+    geometry_wkb = fields.BinaryField()
+    min_lng = fields.FloatField()
+    min_lat = fields.FloatField()
+    max_lng = fields.FloatField()
+    max_lat = fields.FloatField()
+    # What the source file was in ("wgs84" or "gcj02"), and where it came from.
+    source_crs = fields.CharField(max_length=8)
+    source_name = fields.CharField(max_length=255, default="")
+    # Set to the import's generation, so processes know when to reload their index.
+    generation = fields.IntField(default=1)
+    imported_at = fields.DatetimeField(auto_now=True)
+
+    class Meta:
+        table = "geo_township_boundary"
