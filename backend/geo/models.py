@@ -51,7 +51,7 @@ class Division(Model):
 
 
 class TownshipBoundary(Model):
-    """A township's polygon (WGS-84), as imported; the routing index is built from these."""
+    """The polygon of a township in WGS-84, as imported (the routing index is built from these)."""
 
     township_code = fields.CharField(max_length=9, primary_key=True)
     county_code = fields.CharField(max_length=6, db_index=True)

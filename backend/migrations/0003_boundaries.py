@@ -23,7 +23,7 @@ class Migration(migrations.Migration):
                 ('generation', fields.IntField(default=1)),
                 ('imported_at', fields.DatetimeField(auto_now=True, auto_now_add=False)),
             ],
-            options={'table': 'geo_township_boundary', 'app': 'models', 'pk_attr': 'township_code', 'table_description': "A township's polygon (WGS-84), as imported; the routing index is built from these."},
+            options={'table': 'geo_township_boundary', 'app': 'models', 'pk_attr': 'township_code', 'table_description': 'The polygon of a township in WGS-84, as imported (the routing index is built from these).'},
             bases=['Model'],
         ),
     ]
