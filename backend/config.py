@@ -61,6 +61,12 @@ class Settings:
     login_rate_limit: str = "10/minute"
     proxies_count: int = 0
     redis_prefix: str = "yimen:"
+    ack_urgent_hours: int = 24
+    ack_working_days: int = 3
+    holidays: str = ""
+    makeup_workdays: str = ""
+    nearest_window_m: float = 3000.0
+    max_gps_accuracy_m: float = 2000.0
 
     @property
     def is_production(self) -> bool:
@@ -141,6 +147,14 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         login_rate_limit=get("LOGIN_RATE_LIMIT", "10/minute"),
         proxies_count=_int("YIMEN_PROXIES_COUNT", get("PROXIES_COUNT", "0")),
         redis_prefix=get("REDIS_PREFIX", "yimen:"),
+        ack_urgent_hours=_int("YIMEN_ACK_URGENT_HOURS", get("ACK_URGENT_HOURS", "24")),
+        ack_working_days=_int("YIMEN_ACK_WORKING_DAYS", get("ACK_WORKING_DAYS", "3")),
+        holidays=get("HOLIDAYS"),
+        makeup_workdays=get("MAKEUP_WORKDAYS"),
+        nearest_window_m=float(_int("YIMEN_NEAREST_WINDOW_M", get("NEAREST_WINDOW_M", "3000"))),
+        max_gps_accuracy_m=float(
+            _int("YIMEN_MAX_GPS_ACCURACY_M", get("MAX_GPS_ACCURACY_M", "2000"))
+        ),
     )
     settings.ensure_valid()
     return settings

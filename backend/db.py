@@ -13,6 +13,7 @@ MODEL_MODULES = [
     "backend.geo.models",
     "backend.windows.models",
     "backend.integrity.models",
+    "backend.intake.models",
 ]
 
 
@@ -64,8 +65,11 @@ async def migrate(settings: Settings) -> None:
     """Apply the committed migrations."""
     from tortoise.migrations.api import migrate as run_migrations
 
-    await run_migrations(config=tortoise_config(settings))
-    await Tortoise.close_connections()
+    try:
+        await run_migrations(config=tortoise_config(settings))
+    finally:
+        # An open aiosqlite thread would keep a failed migration's process alive.
+        await Tortoise.close_connections()
 
 
 async def ping_db() -> None:

@@ -18,6 +18,9 @@ class Window(Model):
     complaint_phone = fields.CharField(max_length=32, default="")
     policies: fields.JSONField[list[str]] = fields.JSONField(default=list)
     duties: fields.JSONField[list[str]] = fields.JSONField(default=list)
+    # Where the window is (WGS-84): the nearest-window fallback of routing, and the map.
+    lng = fields.FloatField(null=True)
+    lat = fields.FloatField(null=True)
     # Optimistic concurrency: an edit names the version it read.
     version = fields.IntField(default=1)
     updated_at = fields.DatetimeField(auto_now=True)

@@ -1,0 +1,116 @@
+"""Report payloads of the mobile API."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime, timedelta
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from stdnum.cn import ric
+from stdnum.exceptions import ValidationError as StdnumError
+
+from backend.intake.catalog import HARDSHIP_TAGS
+
+
+def normalise_id_number(value: str) -> str:
+    """An 18-character resident ID (a 15-digit old one is converted), or ValueError."""
+    compact = ric.compact(value)
+    if len(compact) == 15 and compact.isdigit():
+        # First-generation numbers: insert the century and compute the check digit.
+        body = compact[:6] + "19" + compact[6:]
+        compact = body + ric.calc_check_digit(body)
+    try:
+        return str(ric.validate(compact))
+    except StdnumError:
+        raise ValueError("身份证号码不正确（请核对位数和最后一位校验码）") from None
+
+
+class SubjectIn(BaseModel):
+    """The person or household the report is about."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    name: str = Field(min_length=1, max_length=64)
+    phone: str | None = Field(default=None, max_length=20)
+    id_number: str | None = Field(default=None, max_length=32)
+    address: str | None = Field(default=None, max_length=255)
+    village_code: str | None = Field(default=None, pattern=r"^[0-9]{12}$")
+    household_size: int | None = Field(default=None, ge=1, le=30)
+
+    @field_validator("phone")
+    @classmethod
+    def _phone(cls, value: str | None) -> str | None:
+        if not value:
+            return None
+        digits = value.replace("-", "").replace(" ", "")
+        if digits.startswith("+86"):
+            digits = digits[3:]
+        if not digits.isdigit() or not 7 <= len(digits) <= 12:
+            raise ValueError("电话号码格式不正确")
+        return digits
+
+    @field_validator("id_number")
+    @classmethod
+    def _id_number(cls, value: str | None) -> str | None:
+        return normalise_id_number(value) if value else None
+
+
+class LocationIn(BaseModel):
+    """Where the phone was, in the coordinate system it used."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    lat: float = Field(ge=-90, le=90)
+    lng: float = Field(ge=-180, le=180)
+    coord_type: Literal["wgs84", "gcj02", "bd09"]
+    accuracy_m: float = Field(ge=0, le=100_000)
+    captured_at: datetime | None = None
+
+
+class ReportIn(BaseModel):
+    """A grid worker's report of a household in hardship."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    client_id: uuid.UUID
+    subject: SubjectIn
+    hardship: list[str] = Field(min_length=1, max_length=len(HARDSHIP_TAGS))
+    description: str = Field(min_length=1, max_length=2000)
+    urgent: bool = False
+    location: LocationIn | None = None
+    observed_at: datetime
+
+    @field_validator("hardship")
+    @classmethod
+    def _tags(cls, tags: list[str]) -> list[str]:
+        unknown = [t for t in tags if t not in HARDSHIP_TAGS]
+        if unknown:
+            raise ValueError(f"未知困难类型 {', '.join(unknown)}，可选：{', '.join(HARDSHIP_TAGS)}")
+        return list(dict.fromkeys(tags))
+
+    @field_validator("observed_at")
+    @classmethod
+    def _observed(cls, value: datetime) -> datetime:
+        if value.tzinfo is None:
+            raise ValueError("时间需带时区（例如 2026-12-01T09:30:00+08:00）")
+        if value > datetime.now(UTC) + timedelta(minutes=10):
+            raise ValueError("发现时间不能晚于现在")
+        return value
+
+    @model_validator(mode="after")
+    def _where(self) -> ReportIn:
+        if self.location is None and not self.subject.village_code:
+            raise ValueError("请提供定位，或选择所在村（社区）")
+        if self.location and self.location.captured_at and self.location.captured_at.tzinfo is None:
+            raise ValueError("定位时间需带时区")
+        return self
+
+
+class ReportListQuery(BaseModel):
+    """Cursor pagination of my reports."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    cursor: str | None = Field(default=None, max_length=200)
+    limit: int = Field(default=20, ge=1, le=100)

@@ -1,0 +1,42 @@
+"""Working-day arithmetic in Asia/Shanghai, with the State Council's moved days configurable."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+
+
+class WorkCalendar:
+    """Weekdays are working days, except listed holidays; listed make-up days work too (调休)."""
+
+    def __init__(self, *, holidays: Iterable[date] = (), workdays: Iterable[date] = ()) -> None:
+        self.holidays = frozenset(holidays)
+        self.workdays = frozenset(workdays)
+
+    @classmethod
+    def parse(cls, holidays: str, workdays: str) -> WorkCalendar:
+        """From comma-separated ISO dates (YIMEN_HOLIDAYS, YIMEN_MAKEUP_WORKDAYS)."""
+
+        def dates(text: str) -> list[date]:
+            return [date.fromisoformat(p.strip()) for p in text.split(",") if p.strip()]
+
+        return cls(holidays=dates(holidays), workdays=dates(workdays))
+
+    def is_working_day(self, day: date) -> bool:
+        """Whether the window is open that day."""
+        if day in self.workdays:
+            return True
+        return day.weekday() < 5 and day not in self.holidays
+
+    def add_working_days(self, start: datetime, days: int) -> datetime:
+        """The end of the working day `days` working days after start (local 17:30, as UTC)."""
+        local = start.astimezone(SHANGHAI).date()
+        counted = 0
+        while counted < days:
+            local += timedelta(days=1)
+            if self.is_working_day(local):
+                counted += 1
+        return datetime.combine(local, time(17, 30), SHANGHAI)
