@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
 from limits.aio.storage import RedisStorage
@@ -13,8 +14,14 @@ from backend.api.http import ProblemErrorHandler, finish_request, start_request
 from backend.config import Settings, load_settings
 from backend.crypto import PiiCipher
 from backend.db import close_db, init_db
+from backend.geo.routing import process_index
+from backend.intake.routing import route_for_lead
+from backend.intake.service import IntakePolicy, Routed
+from backend.jobs.broker import make_broker
+from backend.jobs.tasks import process_photo_task
 from backend.logs import configure_logging, get_logger
 from backend.redis_conn import connect_redis
+from backend.workdays import WorkCalendar
 from storage import ObjectStore, StorageError, create_store
 
 log = get_logger("yimen.app")
@@ -84,6 +91,14 @@ def create_app(settings: Settings | None = None, *, name: str = "yimen") -> Sani
 
     for bp in (health_bp, accounts_bp, geo_bp, windows_bp, integrity_bp):
         app.blueprint(bp)
+    from mobile_api import group as mobile_group
+
+    app.blueprint(mobile_group)
+    app.ctx.intake_policy = IntakePolicy(
+        calendar=WorkCalendar.parse(settings.holidays, settings.makeup_workdays),
+        urgent_hours=settings.ack_urgent_hours,
+        working_days=settings.ack_working_days,
+    )
 
     @app.before_server_start
     async def open_resources(app: Sanic, _loop: Any = None) -> None:
@@ -106,6 +121,25 @@ def create_app(settings: Settings | None = None, *, name: str = "yimen") -> Sani
             implementation="redispy",
             key_prefix=settings.redis_prefix + "limits",
         )
+        app.ctx.broker = make_broker(settings)
+        await app.ctx.broker.startup()
+        app.ctx.routing = process_index()
+        await app.ctx.routing.ensure_fresh()
+
+        async def enqueue_photo(photo_id: uuid.UUID) -> None:
+            # After commit. If Redis is down the sweep re-queues it: the photo is not lost.
+            try:
+                await process_photo_task.kicker().with_broker(app.ctx.broker).kiq(str(photo_id))
+            except Exception as exc:
+                log.warning("could not queue photo", photo_id=str(photo_id), error=str(exc))
+
+        app.ctx.enqueue_photo = enqueue_photo
+
+        async def route_lead(**kwargs: Any) -> Routed:
+            await app.ctx.routing.ensure_fresh()
+            return await route_for_lead(index=app.ctx.routing, settings=settings, **kwargs)
+
+        app.ctx.route_lead = route_lead
         app.ctx.login = LoginService(
             tokens=app.ctx.tokens,
             limiter_storage=app.ctx.limiter_storage,
@@ -114,6 +148,7 @@ def create_app(settings: Settings | None = None, *, name: str = "yimen") -> Sani
 
     @app.after_server_stop
     async def close_resources(app: Sanic, _loop: Any = None) -> None:
+        await app.ctx.broker.shutdown()
         await app.ctx.redis.aclose()
         await close_db()
 

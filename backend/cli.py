@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import subprocess
 import sys
 from collections.abc import Awaitable, Callable
 from contextlib import contextmanager
@@ -117,6 +118,54 @@ def import_villages(file: Path, version: str, skip_invalid: bool) -> None:
         _print_report(report)
 
     _run_with_db(settings, work)
+
+
+@main.command("import-boundaries")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option(
+    "--crs",
+    type=click.Choice(["wgs84", "gcj02"]),
+    required=True,
+    help="文件坐标系：wgs84（含 CGCS2000）或 gcj02（腾讯、高德导出）",
+)
+@click.option("--code-field", default=None, help="9 位乡镇代码所在属性（默认 code）")
+@click.option("--name-field", default=None, help="按乡镇名称匹配时的名称属性（须与 --within 同用）")
+@click.option("--within", default=None, help="按名称匹配时所属县的 6 位代码")
+def import_boundaries(
+    file: Path, crs: str, code_field: str | None, name_field: str | None, within: str | None
+) -> None:
+    """导入乡镇（街道）边界：GeoJSON，Polygon/MultiPolygon，按代码或县内名称匹配。"""
+    from backend.geo import boundaries
+
+    settings = _settings()
+    if code_field and name_field:
+        raise click.UsageError("--code-field 与 --name-field 只能选其一")
+    if name_field and not within:
+        raise click.UsageError("--name-field 须与 --within 同用")
+
+    async def work() -> boundaries.BoundaryReport:
+        with _progress("检查边界") as step:
+            return await boundaries.import_boundaries(
+                path=file,
+                crs="gcj02" if crs == "gcj02" else "wgs84",
+                code_field=code_field,
+                name_field=name_field,
+                within=within,
+                progress=step,
+            )
+
+    report = _run_with_db(settings, work)
+    for issue in report.rejected:
+        click.echo(f"错误 {issue}", err=True)
+    for issue in report.repaired:
+        click.echo(f"已修复 {issue}", err=True)
+    for overlap in report.overlaps:
+        click.echo(f"警告 {overlap}", err=True)
+    for gap in report.gaps:
+        click.echo(f"警告 {gap}", err=True)
+    if not report.written:
+        raise click.ClickException(report.summary())
+    click.echo(report.summary())
 
 
 def _print_report(report: Any) -> None:
@@ -272,6 +321,10 @@ def serve(host: str | None, port: int | None, workers: int | None) -> None:
         embedded = EmbeddedRedis(settings.data_dir)
         # Worker processes read their settings from the environment they inherit.
         os.environ["YIMEN_REDIS_URL"] = embedded.url
+    task_worker = None
+    if embedded is not None:
+        # On embedded defaults one command runs everything, photo processing included.
+        task_worker = subprocess.Popen([sys.executable, "-m", "backend.cli", "worker"])
     try:
         loader = AppLoader(factory=create_app)
         app = loader.load()
@@ -295,6 +348,12 @@ def serve(host: str | None, port: int | None, workers: int | None) -> None:
         else:
             Sanic.serve(primary=app, app_loader=loader)
     finally:
+        if task_worker is not None:
+            task_worker.terminate()
+            try:
+                task_worker.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                task_worker.kill()
         if embedded is not None:
             embedded.stop()
 

@@ -1,4 +1,4 @@
-"""Object storage for Yimen: one async interface over S3 and the local filesystem."""
+"""Object storage for Yimen (one async interface over S3 and the local filesystem) and photos."""
 
 from __future__ import annotations
 
@@ -14,18 +14,42 @@ from storage.base import (
 )
 from storage.factory import create_store
 from storage.local import LocalStore
+from storage.photos import (
+    DISPLAY_MIME,
+    MAX_BYTES,
+    MAX_PIXELS,
+    PhotoRejected,
+    ProcessedPhoto,
+    RejectCode,
+    UploadInfo,
+    phash_distance,
+    process_photo,
+    sniff,
+    validate_upload,
+)
 from storage.s3 import S3Store
 
 __all__ = [
     "DEFAULT_CONTENT_TYPE",
+    "DISPLAY_MIME",
+    "MAX_BYTES",
+    "MAX_PIXELS",
     "InvalidKey",
     "LocalStore",
     "ObjectInfo",
     "ObjectNotFound",
     "ObjectStore",
+    "PhotoRejected",
+    "ProcessedPhoto",
+    "RejectCode",
     "S3Store",
     "StorageError",
     "StorageUnavailable",
+    "UploadInfo",
     "create_store",
+    "phash_distance",
+    "process_photo",
+    "sniff",
     "validate_key",
+    "validate_upload",
 ]

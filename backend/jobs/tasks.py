@@ -2,12 +2,80 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import time
+import uuid
+from datetime import timedelta
+from typing import Any
 
+from taskiq import TaskiqEvents, TaskiqState
+
+from backend.config import load_settings
 from backend.jobs.broker import broker
+from backend.logs import configure_logging, get_logger
+
+log = get_logger("yimen.jobs")
+SWEEP_EVERY_S = 60
+SWEEP_AFTER = timedelta(minutes=2)
+_state: dict[str, Any] = {}
+
+
+@broker.on_event(TaskiqEvents.WORKER_STARTUP)
+async def _startup(state: TaskiqState) -> None:
+    from backend.app import build_store
+    from backend.db import init_db
+
+    settings = load_settings()
+    configure_logging(level=settings.log_level, json=settings.log_json)
+    await init_db(settings)
+    _state["store"] = build_store(settings)
+    _state["sweeper"] = asyncio.create_task(_sweep_forever())
+
+
+@broker.on_event(TaskiqEvents.WORKER_SHUTDOWN)
+async def _shutdown(state: TaskiqState) -> None:
+    from backend.db import close_db
+
+    sweeper = _state.pop("sweeper", None)
+    if sweeper is not None:
+        sweeper.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await sweeper
+    await close_db()
+
+
+async def _sweep_forever() -> None:
+    while True:
+        try:
+            await sweep_photos()
+        except Exception as exc:  # the next round tries again; a sweep must never kill a worker
+            log.warning("sweep failed", error=type(exc).__name__)
+        await asyncio.sleep(SWEEP_EVERY_S)
+
+
+async def sweep_photos() -> int:
+    """Re-queue photos left unprocessed (a lost message or a killed worker loses nothing)."""
+    from backend.intake.photos import photos_to_retry
+
+    ids = await photos_to_retry(older_than=SWEEP_AFTER)
+    for photo_id in ids:
+        await process_photo_task.kiq(str(photo_id))
+    if ids:
+        log.info("sweep re-queued photos", count=len(ids))
+    return len(ids)
 
 
 @broker.task(task_name="yimen.ping")
 async def ping(payload: str) -> dict[str, object]:
     """Answer with the payload: proves a worker is consuming the queue end to end."""
     return {"payload": payload, "at": time.time()}
+
+
+@broker.task(task_name="yimen.process_photo", retry_on_error=True, max_retries=3)
+async def process_photo_task(photo_id: str) -> str:
+    """Make a lead photo's copies and evidence."""
+    from backend.intake.photos import process_lead_photo
+
+    photo = await process_lead_photo(photo_id=uuid.UUID(photo_id), store=_state["store"])
+    return photo.status.value if photo else "missing"

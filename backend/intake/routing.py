@@ -1,0 +1,73 @@
+"""Routing a lead: gather what geo.routing.route needs (windows and their positions), then ask."""
+
+from __future__ import annotations
+
+from tortoise.expressions import Q
+
+from backend.accounts.authz import Principal
+from backend.config import Settings
+from backend.geo.routing import BoundaryIndex, RoutingIndex, gps_usable, route
+from backend.intake.service import Routed
+from backend.windows.models import Window
+
+_representative_cache: list[tuple[BoundaryIndex, dict[str, tuple[float, float]]]] = []
+
+
+def _representative(boundaries: BoundaryIndex) -> dict[str, tuple[float, float]]:
+    """A point inside each township, computed once per loaded index."""
+    if not _representative_cache or _representative_cache[0][0] is not boundaries:
+        _representative_cache[:] = [(boundaries, boundaries.representative_points())]
+    return _representative_cache[0][1]
+
+
+async def route_for_lead(
+    *,
+    index: RoutingIndex,
+    settings: Settings,
+    point: tuple[float, float] | None,
+    accuracy_m: float | None,
+    village_code: str | None,
+    reporter: Principal,
+    household_village: str | None = None,
+) -> Routed:
+    """Where a lead goes, by DESIGN.md's order of rules."""
+    boundaries = index.index
+    county = (reporter.jurisdiction or "")[:6] or None
+    candidates: set[str] = set()
+    if gps_usable(point, accuracy_m, settings.max_gps_accuracy_m) and point is not None:
+        hit = boundaries.locate(point[0], point[1])
+        if hit:
+            candidates.add(hit)
+    for code in (village_code, household_village):
+        if code:
+            candidates.add(code[:9])
+    # Nearest-window candidates: the reporter's own county (grid workers report where they
+    # work; a nationwide scan per request would cost more than it could find).
+    condition = Q(township_code__in=sorted(candidates))
+    if county:
+        condition |= Q(township_code__startswith=county)
+    windows = await Window.filter(condition).only("township_code", "lng", "lat")
+    representative = _representative(boundaries)
+    positions: dict[str, tuple[float, float] | None] = {}
+    for window in windows:
+        if window.lng is not None and window.lat is not None:
+            positions[window.township_code] = (window.lng, window.lat)
+        else:
+            positions[window.township_code] = representative.get(window.township_code)
+    result = route(
+        point=point,
+        accuracy_m=accuracy_m,
+        village_code=village_code,
+        household_village=household_village,
+        windows_by_township=positions,
+        nearest_within_m=settings.nearest_window_m,
+        county_fallback=county,
+        index=boundaries,
+        max_accuracy_m=settings.max_gps_accuracy_m,
+    )
+    return Routed(
+        township_code=result.township_code,
+        county_code=result.county_code or county or "000000",
+        routed_by=result.routed_by,
+        ambiguous=result.ambiguous,
+    )

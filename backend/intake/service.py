@@ -1,0 +1,379 @@
+"""Intake: the only writer of leads, their photos, duplicates and timelines."""
+
+from __future__ import annotations
+
+import difflib
+import hashlib
+import json
+import uuid
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import h3
+from tortoise.exceptions import IntegrityError
+from tortoise.transactions import in_transaction
+
+from backend.accounts.authz import Principal
+from backend.crypto import PiiCipher
+from backend.errors import Conflict, NotFound, ValidationFailed
+from backend.geo.coords import haversine_m, to_wgs84
+from backend.geo.models import Division
+from backend.intake.catalog import HARDSHIP_TAGS, MAX_PHOTOS_PER_LEAD, URGENT_TAGS
+from backend.intake.models import (
+    Counter,
+    Lead,
+    LeadEvent,
+    LeadPhoto,
+    LeadSource,
+    LeadStatus,
+    PhotoStatus,
+    SuspectedDuplicate,
+)
+from backend.intake.schemas import ReportIn
+from backend.integrity.service import record_event
+from backend.workdays import WorkCalendar
+
+H3_RESOLUTION = 10  # cells of about 66 m across: two rings reach past 150 m
+NEARBY_M = 150.0
+SIMILAR = 0.8
+PHASH_NEAR = 8  # bits of 64
+ID_PURPOSE = "lead.subject.id"
+PHONE_PURPOSE = "lead.subject.phone"
+
+AfterCommit = Callable[[], Awaitable[None]]
+
+
+@dataclass(frozen=True)
+class Routed:
+    """Where a lead goes, and which rule decided."""
+
+    township_code: str | None
+    county_code: str
+    routed_by: str
+    ambiguous: bool
+
+
+@dataclass(frozen=True)
+class IntakePolicy:
+    """The configurable numbers of intake."""
+
+    calendar: WorkCalendar
+    urgent_hours: int = 24
+    working_days: int = 3
+
+    def ack_due(self, *, urgent: bool, now: datetime) -> datetime:
+        """When the window must have acknowledged a lead."""
+        if urgent:
+            return now + timedelta(hours=self.urgent_hours)
+        return self.calendar.add_working_days(now, self.working_days)
+
+
+def request_hash(report_in: ReportIn) -> str:
+    """A fingerprint of what the phone sent (client_id included), for replay checks."""
+    canonical = json.dumps(report_in.model_dump(mode="json"), sort_keys=True, ensure_ascii=False)
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def is_urgent(report_in: ReportIn) -> bool:
+    """The flag, or a tag that cannot wait."""
+    return report_in.urgent or bool(URGENT_TAGS & set(report_in.hardship))
+
+
+async def _next_number(prefix: str, year: int, conn: Any) -> str:
+    key = f"{prefix}-{year}"
+    counter = await Counter.filter(key=key).select_for_update().using_db(conn).first()
+    if counter is None:
+        try:
+            async with in_transaction() as inner:
+                await Counter.create(key=key, value=0, using_db=inner)
+        except IntegrityError:
+            pass
+        counter = await Counter.filter(key=key).select_for_update().using_db(conn).get()
+    counter.value += 1
+    await counter.save(using_db=conn, update_fields=["value"])
+    return f"{key}-{counter.value:05d}"
+
+
+def _similar(a: str, b: str) -> bool:
+    a, b = a.strip(), b.strip()
+    return bool(a and b) and difflib.SequenceMatcher(None, a, b).ratio() >= SIMILAR
+
+
+async def _find_duplicates(lead: Lead, conn: Any) -> list[tuple[Lead, list[str]]]:
+    """Open leads of the same window that look like the same household."""
+    scope = (
+        Lead.filter(township_code=lead.township_code)
+        if lead.township_code
+        else Lead.filter(county_code=lead.county_code, township_code=None)
+    )
+    scope = scope.exclude(id=lead.id).exclude(status=LeadStatus.CLOSED).using_db(conn)
+    found: dict[uuid.UUID, tuple[Lead, list[str]]] = {}
+    if lead.subject_id_index:
+        for other in await scope.filter(subject_id_index=lead.subject_id_index).limit(20):
+            found[other.id] = (other, ["same_person"])
+    if lead.h3_cell and lead.lat is not None and lead.lng is not None:
+        cells = list(h3.grid_disk(lead.h3_cell, 2))
+        for other in await scope.filter(h3_cell__in=cells).limit(200):
+            if other.lat is None or other.lng is None:
+                continue
+            if haversine_m(lead.lng, lead.lat, other.lng, other.lat) > NEARBY_M:
+                continue
+            if _similar(lead.subject_name, other.subject_name) or _similar(
+                lead.subject_address, other.subject_address
+            ):
+                entry = found.setdefault(other.id, (other, []))
+                entry[1].append("nearby_similar")
+    return list(found.values())
+
+
+async def _record_duplicates(lead: Lead, matches: list[tuple[Lead, list[str]]], conn: Any) -> None:
+    for other, reasons in matches:
+        existing = await SuspectedDuplicate.filter(lead=lead, other=other).using_db(conn).first()
+        if existing is None:
+            await SuspectedDuplicate.create(lead=lead, other=other, reasons=reasons, using_db=conn)
+        elif not set(reasons) <= set(existing.reasons):
+            existing.reasons = sorted(set(existing.reasons) | set(reasons))
+            await existing.save(using_db=conn, update_fields=["reasons"])
+
+
+async def submit_report(
+    *,
+    report_in: ReportIn,
+    reporter: Principal,
+    cipher: PiiCipher,
+    policy: IntakePolicy,
+    router: Callable[..., Awaitable[Routed]],
+) -> tuple[Lead, bool]:
+    """File a grid worker's report; a replay returns the first lead (created False)."""
+    fingerprint = request_hash(report_in)
+    existing = await Lead.filter(
+        reporter_id=reporter.user_id, client_id=report_in.client_id
+    ).first()
+    if existing is not None:
+        return _replayed(existing, fingerprint), False
+    subject = report_in.subject
+    if subject.village_code:
+        village = await Division.filter(code=subject.village_code, abolished=False).first()
+        if village is None:
+            raise ValidationFailed(f"村（社区）代码 {subject.village_code} 不存在或已撤销")
+    point = None
+    if report_in.location is not None:
+        loc = report_in.location
+        point = to_wgs84(loc.lng, loc.lat, loc.coord_type)
+    routed = await router(
+        point=point,
+        accuracy_m=report_in.location.accuracy_m if report_in.location else None,
+        village_code=subject.village_code,
+        reporter=reporter,
+    )
+    now = datetime.now(UTC)
+    urgent = is_urgent(report_in)
+    try:
+        async with in_transaction() as conn:
+            number = await _next_number(
+                routed.township_code or f"{routed.county_code}000", now.year, conn
+            )
+            lead = await Lead.create(
+                id=uuid.uuid4(),
+                number=number,
+                source=LeadSource.GRID_WORKER,
+                reporter_id=reporter.user_id,
+                client_id=report_in.client_id,
+                request_hash=fingerprint,
+                township_code=routed.township_code,
+                county_code=routed.county_code,
+                routed_by=routed.routed_by,
+                ambiguous=routed.ambiguous,
+                subject_name=subject.name,
+                subject_phone_enc=(
+                    cipher.encrypt(subject.phone, purpose=PHONE_PURPOSE) if subject.phone else None
+                ),
+                subject_id_enc=(
+                    cipher.encrypt(subject.id_number, purpose=ID_PURPOSE)
+                    if subject.id_number
+                    else None
+                ),
+                subject_id_index=(
+                    cipher.blind_index(subject.id_number, purpose=ID_PURPOSE)
+                    if subject.id_number
+                    else None
+                ),
+                subject_address=subject.address or "",
+                subject_village_code=subject.village_code,
+                household_size=subject.household_size,
+                hardship=report_in.hardship,
+                description=report_in.description,
+                urgent=urgent,
+                lat=point[1] if point else None,
+                lng=point[0] if point else None,
+                accuracy_m=report_in.location.accuracy_m if report_in.location else None,
+                sent_location=(
+                    report_in.location.model_dump(mode="json") if report_in.location else None
+                ),
+                h3_cell=h3.latlng_to_cell(point[1], point[0], H3_RESOLUTION) if point else None,
+                captured_at=report_in.location.captured_at if report_in.location else None,
+                observed_at=report_in.observed_at,
+                ack_due_at=policy.ack_due(urgent=urgent, now=now),
+                using_db=conn,
+            )
+            await LeadEvent.create(
+                lead=lead, kind="received", message=_received_message(lead), using_db=conn
+            )
+            await _record_duplicates(lead, await _find_duplicates(lead, conn), conn)
+            await record_event(
+                actor_id=reporter.user_id,
+                actor_label=reporter.label,
+                action="lead.create",
+                entity="lead",
+                entity_id=str(lead.id),
+                jurisdiction=lead.township_code or lead.county_code,
+                after={
+                    "number": lead.number,
+                    "township": lead.township_code,
+                    "routed_by": lead.routed_by,
+                    "ambiguous": lead.ambiguous,
+                    "hardship": lead.hardship,
+                    "urgent": lead.urgent,
+                },
+                using_db=conn,
+            )
+    except IntegrityError:
+        # The same client_id raced in twice: the first one won.
+        existing = await Lead.filter(
+            reporter_id=reporter.user_id, client_id=report_in.client_id
+        ).first()
+        if existing is None:
+            raise
+        return _replayed(existing, fingerprint), False
+    return lead, True
+
+
+def _replayed(existing: Lead, fingerprint: str) -> Lead:
+    if existing.request_hash != fingerprint:
+        raise Conflict(
+            "这个编号（client_id）已用于另一份内容不同的报告；新报告请使用新的 client_id",
+            type_slug="client-id-reused",
+        )
+    return existing
+
+
+def _received_message(lead: Lead) -> str:
+    if lead.township_code is None:
+        return "已收到，暂未确定所属乡镇（街道），由县级统一分派"
+    return "已收到，已分派到所属乡镇（街道）受理窗口"
+
+
+async def get_lead_for_reporter(*, lead_id: uuid.UUID, reporter: Principal) -> Lead:
+    """A lead the caller reported, or 404 (others' leads do not exist for them)."""
+    lead = await Lead.filter(id=lead_id, reporter_id=reporter.user_id).first()
+    if lead is None:
+        raise NotFound("找不到这份报告")
+    return lead
+
+
+async def list_leads_for_reporter(
+    *, reporter: Principal, before: tuple[datetime, uuid.UUID] | None, limit: int
+) -> list[Lead]:
+    """The caller's leads, newest first, keyset-paginated on (created_at, id)."""
+    query = Lead.filter(reporter_id=reporter.user_id)
+    if before is not None:
+        at, lead_id = before
+        query = query.filter(created_at__lte=at).exclude(created_at=at, id__gte=lead_id)
+    return await query.order_by("-created_at", "-id").limit(limit)
+
+
+async def get_duplicates(*, lead: Lead) -> list[tuple[Lead, list[str]]]:
+    """The suspected duplicates of a lead, both directions."""
+    rows = await SuspectedDuplicate.filter(lead=lead).prefetch_related("other")
+    back = await SuspectedDuplicate.filter(other=lead).prefetch_related("lead")
+    result: dict[uuid.UUID, tuple[Lead, list[str]]] = {}
+    for row in rows:
+        result[row.other.id] = (row.other, list(row.reasons))
+    for row in back:
+        entry = result.setdefault(row.lead.id, (row.lead, []))
+        entry[1].extend(r for r in row.reasons if r not in entry[1])
+    return list(result.values())
+
+
+async def list_events(*, lead: Lead) -> list[LeadEvent]:
+    """The lead's timeline, oldest first."""
+    return await LeadEvent.filter(lead=lead).order_by("id")
+
+
+async def list_photos(*, lead: Lead) -> list[LeadPhoto]:
+    """The lead's photos in upload order."""
+    return await LeadPhoto.filter(lead=lead).order_by("created_at", "id")
+
+
+def photo_key(lead: Lead, photo_id: uuid.UUID, variant: str) -> str:
+    """Where a photo's variant lives in the object store."""
+    return f"leads/{lead.id}/photos/{photo_id}/{variant}"
+
+
+async def add_photo(
+    *,
+    lead: Lead,
+    client_photo_id: uuid.UUID,
+    data: bytes,
+    mime: str,
+    reporter: Principal,
+    put_original: Callable[[str, bytes, str], Awaitable[None]],
+) -> tuple[LeadPhoto, bool]:
+    """Keep a photo's original; a retry of the same photo answers the first (created False)."""
+    digest = hashlib.sha256(data).hexdigest()
+    existing = await LeadPhoto.filter(lead=lead, client_photo_id=client_photo_id).first()
+    if existing is not None:
+        if existing.sha256 != digest:
+            raise Conflict(
+                "这个照片编号已用于另一张照片；新照片请使用新的编号", type_slug="photo-id-reused"
+            )
+        return existing, False
+    if await LeadPhoto.filter(lead=lead).count() >= MAX_PHOTOS_PER_LEAD:
+        raise Conflict(f"每份报告最多 {MAX_PHOTOS_PER_LEAD} 张照片", type_slug="too-many-photos")
+    photo_id = uuid.uuid4()
+    key = photo_key(lead, photo_id, "original")
+    # The object first: a row never points at bytes that are not there. An orphan object from
+    # a failed insert is harmless (private, and overwritten by nothing).
+    await put_original(key, data, mime)
+    try:
+        async with in_transaction() as conn:
+            photo = await LeadPhoto.create(
+                id=photo_id,
+                lead=lead,
+                client_photo_id=client_photo_id,
+                sha256=digest,
+                mime=mime,
+                size=len(data),
+                original_key=key,
+                using_db=conn,
+            )
+            await record_event(
+                actor_id=reporter.user_id,
+                actor_label=reporter.label,
+                action="lead.photo_add",
+                entity="lead",
+                entity_id=str(lead.id),
+                jurisdiction=lead.township_code or lead.county_code,
+                after={"photo_id": str(photo_id), "size": len(data), "mime": mime},
+                using_db=conn,
+            )
+    except IntegrityError:
+        existing = await LeadPhoto.filter(lead=lead, client_photo_id=client_photo_id).first()
+        if existing is None or existing.sha256 != digest:
+            raise Conflict("照片上传冲突，请重试", type_slug="photo-id-reused") from None
+        return existing, False
+    return photo, True
+
+
+def hardship_labels(tags: list[str]) -> list[str]:
+    """Chinese labels of hardship tags."""
+    return [HARDSHIP_TAGS.get(t, t) for t in tags]
+
+
+PHOTO_STATUS_LABELS = {
+    PhotoStatus.RECEIVED: "处理中",
+    PhotoStatus.PROCESSED: "已处理",
+    PhotoStatus.FAILED: "处理失败",
+}

@@ -1,0 +1,85 @@
+"""Grid-worker sign-in: login, refresh, logout."""
+
+from __future__ import annotations
+
+from sanic import Blueprint, Request
+from sanic.response import HTTPResponse
+from sanic_ext import openapi
+
+from backend.accounts.authz import Principal
+from backend.accounts.models import UserKind
+from backend.accounts.schemas import LoginIn, RefreshIn, TokenOut
+from backend.accounts.service import get_user, load_principal
+from backend.api.http import body, client_ip, ok, protected
+from backend.errors import Unauthorized
+from backend.geo.models import Division
+
+bp = Blueprint("mobile_auth", url_prefix="/auth")
+
+
+async def worker_out(principal: Principal) -> dict[str, object]:
+    """The grid worker as their phone shows them: name, township and villages."""
+    villages = await Division.filter(code__in=sorted(principal.villages)).order_by("code")
+    township = (
+        await Division.filter(code=principal.jurisdiction).first()
+        if principal.jurisdiction
+        else None
+    )
+    return {
+        "id": str(principal.user_id),
+        "display_name": principal.display_name,
+        "township": {"code": township.code, "name": township.name} if township else None,
+        "villages": [{"code": v.code, "name": v.name} for v in villages],
+    }
+
+
+@bp.post("/login")
+@openapi.summary("网格员登录")
+@openapi.description("失败次数过多会被限制（429，带 Retry-After）。只接受网格员账号。")
+@openapi.body({"application/json": LoginIn.model_json_schema()})
+async def login(request: Request) -> HTTPResponse:
+    """Password login of a grid worker, bound to the phone's device id."""
+    login_in = body(request, LoginIn)
+    if not login_in.device_id:
+        from backend.errors import ValidationFailed
+
+        raise ValidationFailed(
+            "请提供 device_id（手机的设备编号）",
+            errors=[{"field": "device_id", "message": "必填项未填写"}],
+        )
+    user, pair = await request.app.ctx.login.login(
+        username=login_in.username,
+        password=login_in.password,
+        client_ip=client_ip(request),
+        kinds=(UserKind.GRID_WORKER,),
+        device_id=login_in.device_id,
+    )
+    claims = await request.app.ctx.tokens.verify_access(pair.access_token)
+    principal = await load_principal(
+        user_id=user.id, token_id=claims.token_id, family=claims.family
+    )
+    return ok(TokenOut(**pair.__dict__).model_dump() | {"worker": await worker_out(principal)})
+
+
+@bp.post("/refresh")
+@openapi.summary("刷新令牌")
+@openapi.body({"application/json": RefreshIn.model_json_schema()})
+async def refresh(request: Request) -> HTTPResponse:
+    """Rotate a refresh token."""
+    refresh_in = body(request, RefreshIn)
+    user_id, pair = await request.app.ctx.tokens.rotate(refresh_in.refresh_token)
+    user = await get_user(user_id=user_id)
+    if not user.is_active or user.kind != UserKind.GRID_WORKER:
+        await request.app.ctx.tokens.revoke_user(user.id)
+        raise Unauthorized("账号已停用", type_slug="account-disabled")
+    return ok(TokenOut(**pair.__dict__).model_dump())
+
+
+@bp.post("/logout")
+@openapi.summary("退出登录")
+@openapi.secured("bearer")
+@protected(kinds=[UserKind.GRID_WORKER])
+async def logout(request: Request, principal: Principal) -> HTTPResponse:
+    """Revoke this phone's login."""
+    await request.app.ctx.tokens.revoke_family(principal.token_family)
+    return ok({"status": "logged_out"})

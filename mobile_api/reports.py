@@ -1,0 +1,244 @@
+"""Grid workers' reports: file, list, read, and upload photos."""
+
+from __future__ import annotations
+
+import base64
+import uuid
+from datetime import datetime
+from typing import Any
+
+from sanic import Blueprint, Request
+from sanic.response import HTTPResponse
+from sanic_ext import openapi
+
+from backend.accounts.authz import Principal
+from backend.accounts.models import UserKind
+from backend.api.http import body, ok, protected, query
+from backend.crypto import mask_id_number, mask_phone
+from backend.errors import BadRequest, ValidationFailed
+from backend.geo.models import Division
+from backend.intake import service
+from backend.intake.catalog import HARDSHIP_TAGS, MAX_PHOTOS_PER_LEAD
+from backend.intake.models import Lead, LeadPhoto
+from backend.intake.schemas import ReportIn, ReportListQuery
+from backend.windows.models import Window
+from storage.photos import MAX_BYTES, PhotoRejected, validate_upload
+
+bp = Blueprint("mobile_reports", url_prefix="/reports")
+
+STATUS_LABELS = {"received": "已收到，待窗口受理", "acknowledged": "窗口已受理", "closed": "已办结"}
+ROUTED_BY_LABELS = {
+    "polygon": "按定位所在乡镇（街道）",
+    "village_code": "按所选村（社区）",
+    "household": "按户籍所在村（社区）",
+    "nearest_window": "按最近的受理窗口（待窗口确认）",
+    "county_unrouted": "未能确定乡镇，转县级统一分派",
+}
+
+
+def _photo_out(photo: LeadPhoto) -> dict[str, Any]:
+    evidence: dict[str, Any] = {
+        "exif_gps": photo.exif_lat is not None,
+        "distance_m": photo.exif_distance_m,
+        "minutes_from_observed": photo.exif_minutes_off,
+    }
+    return {
+        "photo_id": str(photo.id),
+        "client_photo_id": str(photo.client_photo_id),
+        "status": photo.status.value,
+        "status_label": service.PHOTO_STATUS_LABELS[photo.status],
+        "width": photo.width,
+        "height": photo.height,
+        "evidence": evidence,
+    }
+
+
+async def lead_out(request: Request, lead: Lead) -> dict[str, Any]:
+    """A report as its grid worker sees it (personal data masked)."""
+    cipher = request.app.ctx.cipher
+    township = (
+        await Division.filter(code=lead.township_code).first() if lead.township_code else None
+    )
+    window = (
+        await Window.filter(township_code=lead.township_code).first()
+        if lead.township_code
+        else None
+    )
+    phone = (
+        cipher.decrypt(lead.subject_phone_enc, purpose=service.PHONE_PURPOSE)
+        if lead.subject_phone_enc
+        else None
+    )
+    id_number = (
+        cipher.decrypt(lead.subject_id_enc, purpose=service.ID_PURPOSE)
+        if lead.subject_id_enc
+        else None
+    )
+    duplicates = await service.get_duplicates(lead=lead)
+    photos = await service.list_photos(lead=lead)
+    events = await service.list_events(lead=lead)
+    return {
+        "id": str(lead.id),
+        "client_id": str(lead.client_id),
+        "number": lead.number,
+        "status": lead.status.value,
+        "status_label": STATUS_LABELS.get(lead.status.value, lead.status.value),
+        "township": {"code": township.code, "name": township.name} if township else None,
+        "window": (
+            {"name": window.name, "address": window.address, "phone": window.phone}
+            if window
+            else None
+        ),
+        "routed_by": lead.routed_by,
+        "routed_by_label": ROUTED_BY_LABELS.get(lead.routed_by, lead.routed_by),
+        "ambiguous": lead.ambiguous,
+        "urgent": lead.urgent,
+        "ack_due_at": lead.ack_due_at.isoformat(),
+        "observed_at": lead.observed_at.isoformat(),
+        "created_at": lead.created_at.isoformat(),
+        "subject": {
+            "name": lead.subject_name,
+            "phone": mask_phone(phone),
+            "id_number": mask_id_number(id_number),
+            "address": lead.subject_address,
+            "village_code": lead.subject_village_code,
+            "household_size": lead.household_size,
+        },
+        "hardship": lead.hardship,
+        "hardship_labels": service.hardship_labels(lead.hardship),
+        "description": lead.description,
+        "location": (
+            {
+                "lat": lead.lat,
+                "lng": lead.lng,
+                "coord_type": "wgs84",
+                "accuracy_m": lead.accuracy_m,
+                "sent": lead.sent_location,
+            }
+            if lead.lat is not None
+            else None
+        ),
+        "photos": [_photo_out(p) for p in photos],
+        "suspected_duplicates": [
+            {"number": other.number, "reasons": reasons} for other, reasons in duplicates
+        ],
+        "timeline": [
+            {"at": e.at.isoformat(), "kind": e.kind, "message": e.message} for e in events
+        ],
+    }
+
+
+@bp.post("/")
+@openapi.summary("上报困难家庭（主动发现）")
+@openapi.description(
+    "client_id 由手机生成（UUID）。同一 client_id 重发相同内容返回 200 与首次相同的报告；"
+    "内容不同返回 409。困难类型可选："
+    + "、".join(f"{k}（{v}）" for k, v in HARDSHIP_TAGS.items())
+    + "。定位 coord_type 可为 wgs84、gcj02、bd09；无定位时须提供 subject.village_code。"
+)
+@openapi.secured("bearer")
+@openapi.body({"application/json": ReportIn.model_json_schema()})
+@protected(kinds=[UserKind.GRID_WORKER])
+async def create_report(request: Request, principal: Principal) -> HTTPResponse:
+    """File a report; a replay of the same client_id answers the first."""
+    report_in = body(request, ReportIn)
+    lead, created = await service.submit_report(
+        report_in=report_in,
+        reporter=principal,
+        cipher=request.app.ctx.cipher,
+        policy=request.app.ctx.intake_policy,
+        router=request.app.ctx.route_lead,
+    )
+    return ok(await lead_out(request, lead), status=201 if created else 200)
+
+
+def _decode_cursor(cursor: str | None) -> tuple[datetime, uuid.UUID] | None:
+    if not cursor:
+        return None
+    try:
+        at, _, lead_id = base64.urlsafe_b64decode(cursor.encode()).decode().partition("|")
+        return datetime.fromisoformat(at), uuid.UUID(lead_id)
+    except (ValueError, UnicodeDecodeError):
+        raise ValidationFailed("cursor 无效，请从第一页重新加载") from None
+
+
+def _encode_cursor(lead: Lead) -> str:
+    return base64.urlsafe_b64encode(f"{lead.created_at.isoformat()}|{lead.id}".encode()).decode()
+
+
+@bp.get("/")
+@openapi.summary("我的上报（分页）")
+@openapi.secured("bearer")
+@openapi.parameter("cursor", str)
+@openapi.parameter("limit", int)
+@protected(kinds=[UserKind.GRID_WORKER])
+async def list_reports(request: Request, principal: Principal) -> HTTPResponse:
+    """The worker's own reports, newest first."""
+    params = query(request, ReportListQuery)
+    leads = await service.list_leads_for_reporter(
+        reporter=principal, before=_decode_cursor(params.cursor), limit=params.limit + 1
+    )
+    page, more = leads[: params.limit], len(leads) > params.limit
+    items = [await lead_out(request, lead) for lead in page]
+    return ok({"items": items, "next_cursor": _encode_cursor(page[-1]) if more else None})
+
+
+def _uuid(value: str, what: str) -> uuid.UUID:
+    try:
+        return uuid.UUID(value)
+    except ValueError:
+        raise BadRequest(f"{what}格式不正确（应为 UUID）", type_slug="invalid-id") from None
+
+
+@bp.get("/<lead_id:str>")
+@openapi.summary("一份上报的详情与窗口反馈")
+@openapi.secured("bearer")
+@protected(kinds=[UserKind.GRID_WORKER])
+async def get_report(request: Request, lead_id: str, principal: Principal) -> HTTPResponse:
+    """One of the worker's reports."""
+    lead = await service.get_lead_for_reporter(
+        lead_id=_uuid(lead_id, "报告编号"), reporter=principal
+    )
+    return ok(await lead_out(request, lead))
+
+
+@bp.put("/<lead_id:str>/photos/<client_photo_id:str>")
+@openapi.summary("上传一张照片")
+@openapi.description(
+    f"请求体为图片原始字节（JPEG、PNG、WebP、HEIC）。每份报告最多 {MAX_PHOTOS_PER_LEAD} 张，"
+    f"每张不超过 {MAX_BYTES // (1024 * 1024)} MB。同一照片编号重传相同内容不重复保存。"
+)
+@openapi.secured("bearer")
+@protected(kinds=[UserKind.GRID_WORKER])
+async def put_photo(
+    request: Request, lead_id: str, client_photo_id: str, principal: Principal
+) -> HTTPResponse:
+    """Upload one photo; its processing happens in the background."""
+    lead = await service.get_lead_for_reporter(
+        lead_id=_uuid(lead_id, "报告编号"), reporter=principal
+    )
+    photo_uuid = _uuid(client_photo_id, "照片编号")
+    data = request.body or b""
+    try:
+        info = validate_upload(data)
+    except PhotoRejected as exc:
+        status = 413 if exc.code == "too-large" else 422
+        raise BadRequest(
+            exc.message, status=status, type_slug=f"photo-{exc.code}", title="照片无法接收"
+        ) from None
+    store = request.app.ctx.store
+
+    async def put_original(key: str, payload: bytes, mime: str) -> None:
+        await store.put(key, payload, content_type=mime)
+
+    photo, created = await service.add_photo(
+        lead=lead,
+        client_photo_id=photo_uuid,
+        data=data,
+        mime=info.mime,
+        reporter=principal,
+        put_original=put_original,
+    )
+    if created:
+        await request.app.ctx.enqueue_photo(photo.id)
+    return ok({"photo_id": str(photo.id), "status": photo.status.value}, status=201)

@@ -1,0 +1,80 @@
+"""The issue's acceptance run: a grid worker files a report with three photos, a real worker
+process handles them, and the phone sees them processed with their metadata gone."""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import os
+import signal
+import sys
+import uuid
+from pathlib import Path
+
+import httpx
+from PIL import Image
+
+from backend.config import Settings
+from backend.intake.models import LeadPhoto
+from tests.intake.conftest import Points, gcj, photos_dir, report_body
+
+ROOT = Path(__file__).resolve().parents[2]
+PHOTOS = ("gps_DSCN0010.jpg", "orientation_portrait_6.jpg", "heic_mobile_iphone_13_pro_max.HEIC")
+
+
+async def test_report_with_three_photos_processed_by_a_worker(
+    app: object, client: httpx.AsyncClient, worker: dict, points: Points, settings: Settings
+) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("YIMEN_")} | {
+        "YIMEN_ENV": "test",
+        "YIMEN_DATABASE_URL": settings.database_url,
+        "YIMEN_REDIS_URL": settings.redis_url,
+        "YIMEN_REDIS_PREFIX": settings.redis_prefix,
+        "YIMEN_S3_ENDPOINT": settings.s3_endpoint,
+        "YIMEN_S3_ACCESS_KEY": settings.s3_access_key,
+        "YIMEN_S3_SECRET_KEY": settings.s3_secret_key,
+        "YIMEN_S3_BUCKET": settings.s3_bucket,
+        "YIMEN_DATA_DIR": str(settings.data_dir),
+    }
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "backend.cli",
+        "worker",
+        cwd=ROOT,
+        env=env,
+        stdout=asyncio.subprocess.DEVNULL,
+        stderr=asyncio.subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    try:
+        body = report_body(gcj(points.dipu))
+        created = await client.post("/mobile/v1/reports/", json=body, headers=worker)
+        assert created.status_code == 201, created.text
+        lead = created.json()
+        assert lead["township"]["code"] == "330523001"
+        for name in PHOTOS:
+            data = (photos_dir() / name).read_bytes()
+            response = await client.put(
+                f"/mobile/v1/reports/{lead['id']}/photos/{uuid.uuid4()}",
+                content=data,
+                headers=worker,
+            )
+            assert response.status_code == 201, response.text
+        # The phone lost the first answer and sends the report again: same report.
+        again = await client.post("/mobile/v1/reports/", json=body, headers=worker)
+        assert again.status_code == 200 and again.json()["id"] == lead["id"]
+        for _ in range(120):
+            shown = (await client.get(f"/mobile/v1/reports/{lead['id']}", headers=worker)).json()
+            if all(p["status"] == "processed" for p in shown["photos"]):
+                break
+            await asyncio.sleep(0.5)
+        assert [p["status"] for p in shown["photos"]] == ["processed"] * 3, shown["photos"]
+        store = app.ctx.store  # type: ignore[attr-defined]
+        for photo in await LeadPhoto.filter(lead_id=lead["id"]):
+            display = await store.get(photo.display_key)
+            image = Image.open(io.BytesIO(display))
+            assert not image.getexif() and "exif" not in image.info
+    finally:
+        os.killpg(proc.pid, signal.SIGTERM)
+        await asyncio.wait_for(proc.wait(), timeout=30)

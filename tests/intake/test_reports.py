@@ -1,0 +1,269 @@
+"""POST/GET /mobile/v1/reports: routing, replays, validation, ownership, deadlines."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime, timedelta
+
+import httpx
+import pytest
+
+from backend.intake.models import Lead, SuspectedDuplicate
+from backend.integrity.models import AuditEvent
+from tests.factories import auth_headers, make_user, resident_headers
+from tests.intake.conftest import DIPU_VILLAGES, Points, gcj, mobile_login, report_body
+
+
+async def test_login_returns_the_worker_and_refuses_staff(
+    client: httpx.AsyncClient, boundaries: None
+) -> None:
+    await make_user("grid_b", "grid_worker", "330523001", villages=DIPU_VILLAGES)
+    await make_user("clerk_b", "window_clerk", "330523001")
+    response = await client.post(
+        "/mobile/v1/auth/login",
+        json={"username": "grid_b", "password": "correct horse battery", "device_id": "p1"},
+    )
+    assert response.status_code == 200
+    worker = response.json()["worker"]
+    assert worker["township"] == {"code": "330523001", "name": "递铺街道"}
+    assert [v["code"] for v in worker["villages"]] == list(DIPU_VILLAGES)
+    response = await client.post(
+        "/mobile/v1/auth/login",
+        json={"username": "clerk_b", "password": "correct horse battery", "device_id": "p1"},
+    )
+    assert response.status_code == 401
+    response = await client.post(
+        "/mobile/v1/auth/login", json={"username": "grid_b", "password": "correct horse battery"}
+    )
+    assert response.status_code == 422
+
+
+async def test_report_from_gcj02_routes_to_dipu(
+    client: httpx.AsyncClient, worker: dict, points: Points
+) -> None:
+    response = await client.post(
+        "/mobile/v1/reports/", json=report_body(gcj(points.dipu)), headers=worker
+    )
+    assert response.status_code == 201, response.text
+    body = response.json()
+    assert body["township"] == {"code": "330523001", "name": "递铺街道"}
+    assert body["routed_by"] == "polygon" and body["ambiguous"] is False
+    assert body["window"]["name"] == "递铺街道社会救助一门受理窗口"
+    assert body["number"].startswith(f"330523001-{datetime.now(UTC).year}-")
+    assert body["status"] == "received"
+    # Stored as WGS-84, what the phone sent kept beside it.
+    assert body["location"]["lng"] == pytest.approx(points.dipu[0], abs=1e-6)
+    assert body["location"]["lat"] == pytest.approx(points.dipu[1], abs=1e-6)
+    assert body["location"]["sent"]["coord_type"] == "gcj02"
+    # Personal data masked in the answer, encrypted at rest.
+    assert body["subject"]["phone"] == "138****5678"
+    lead = await Lead.get(id=body["id"])
+    assert "13812345678" not in (lead.subject_phone_enc or "")
+    assert await AuditEvent.filter(action="lead.create", entity_id=body["id"]).count() == 1
+
+
+async def test_exclave_point_routes_to_changshuo(
+    client: httpx.AsyncClient, worker: dict, points: Points
+) -> None:
+    response = await client.post(
+        "/mobile/v1/reports/", json=report_body(gcj(points.exclave)), headers=worker
+    )
+    assert response.status_code == 201, response.text
+    assert response.json()["township"]["code"] == "330523002"
+
+
+async def test_replay_answers_the_first_and_other_content_conflicts(
+    client: httpx.AsyncClient, worker: dict, points: Points
+) -> None:
+    body = report_body(gcj(points.dipu))
+    first = await client.post("/mobile/v1/reports/", json=body, headers=worker)
+    again = await client.post("/mobile/v1/reports/", json=body, headers=worker)
+    assert (first.status_code, again.status_code) == (201, 200)
+    assert again.json() == first.json()
+    changed = body | {"description": "另一件事"}
+    conflict = await client.post("/mobile/v1/reports/", json=changed, headers=worker)
+    assert conflict.status_code == 409
+    assert conflict.json()["type"].endswith("/client-id-reused")
+    assert await Lead.all().count() == 1
+
+
+async def test_without_gps_the_village_decides(client: httpx.AsyncClient, worker: dict) -> None:
+    body = report_body(subject={"name": "李大伯", "village_code": "330523002001"})
+    response = await client.post("/mobile/v1/reports/", json=body, headers=worker)
+    assert response.status_code == 201, response.text
+    assert response.json()["routed_by"] == "village_code"
+    assert response.json()["township"]["code"] == "330523002"
+
+
+async def test_absurd_accuracy_is_not_routed_by_gps(
+    client: httpx.AsyncClient, worker: dict, points: Points
+) -> None:
+    location = gcj(points.dipu) | {"accuracy_m": 50_000}
+    body = report_body(location, subject={"name": "王", "village_code": "330523002001"})
+    response = await client.post("/mobile/v1/reports/", json=body, headers=worker)
+    assert response.status_code == 201, response.text
+    assert response.json()["routed_by"] == "village_code"
+
+
+@pytest.mark.parametrize(
+    ("change", "field"),
+    [
+        ({"hardship": ["rich"]}, "hardship"),
+        ({"hardship": []}, "hardship"),
+        ({"subject": {"name": "张", "id_number": "330523198001011234"}}, "subject.id_number"),
+        ({"subject": {"name": "张", "phone": "abc"}}, "subject.phone"),
+        ({"observed_at": "2026-12-01T09:00:00"}, "observed_at"),
+        ({"observed_at": (datetime.now(UTC) + timedelta(days=2)).isoformat()}, "observed_at"),
+        (
+            {"location": {"lat": 30, "lng": 119, "coord_type": "utm", "accuracy_m": 5}},
+            "location.coord_type",
+        ),
+        ({"client_id": "not-a-uuid"}, "client_id"),
+        ({"surprise": 1}, "surprise"),
+        ({"description": ""}, "description"),
+    ],
+)
+async def test_bad_reports_are_refused_and_nothing_is_written(
+    client: httpx.AsyncClient, worker: dict, points: Points, change: dict, field: str
+) -> None:
+    body = report_body(gcj(points.dipu)) | change
+    response = await client.post("/mobile/v1/reports/", json=body, headers=worker)
+    assert response.status_code == 422, response.text
+    assert field in [e["field"] for e in response.json()["errors"]]
+    assert await Lead.all().count() == 0
+
+
+async def test_no_location_and_no_village_is_refused(
+    client: httpx.AsyncClient, worker: dict
+) -> None:
+    response = await client.post("/mobile/v1/reports/", json=report_body(), headers=worker)
+    assert response.status_code == 422
+    assert "定位" in response.json()["detail"]
+
+
+async def test_unknown_village_is_refused(client: httpx.AsyncClient, worker: dict) -> None:
+    body = report_body(subject={"name": "张", "village_code": "330523001999"})
+    response = await client.post("/mobile/v1/reports/", json=body, headers=worker)
+    assert response.status_code == 422
+    assert await Lead.all().count() == 0
+
+
+async def test_only_grid_workers_file_reports(
+    app: object, client: httpx.AsyncClient, boundaries: None, points: Points
+) -> None:
+    await make_user("clerk_c", "window_clerk", "330523001")
+    body = report_body(gcj(points.dipu))
+    staff = await auth_headers(client, "clerk_c")
+    assert (await client.post("/mobile/v1/reports/", json=body, headers=staff)).status_code == 403
+    resident = await resident_headers(app)
+    response = await client.post("/mobile/v1/reports/", json=body, headers=resident)
+    assert response.status_code == 403
+    assert (await client.post("/mobile/v1/reports/", json=body)).status_code == 401
+    assert await Lead.all().count() == 0
+
+
+async def test_workers_see_only_their_own_reports(
+    client: httpx.AsyncClient, worker: dict, points: Points
+) -> None:
+    mine = (
+        await client.post("/mobile/v1/reports/", json=report_body(gcj(points.dipu)), headers=worker)
+    ).json()
+    await make_user("grid_other", "grid_worker", "330523001", villages=DIPU_VILLAGES)
+    other = await mobile_login(client, "grid_other")
+    assert (await client.get(f"/mobile/v1/reports/{mine['id']}", headers=other)).status_code == 404
+    listing = await client.get("/mobile/v1/reports/", headers=other)
+    assert listing.json()["items"] == []
+    own = await client.get(f"/mobile/v1/reports/{mine['id']}", headers=worker)
+    assert own.status_code == 200 and own.json()["number"] == mine["number"]
+    assert (await client.get("/mobile/v1/reports/nope", headers=worker)).status_code == 400
+
+
+async def test_cursor_pagination_walks_every_report_once(
+    client: httpx.AsyncClient, worker: dict, points: Points
+) -> None:
+    created = []
+    for _ in range(5):
+        response = await client.post(
+            "/mobile/v1/reports/", json=report_body(gcj(points.dipu)), headers=worker
+        )
+        created.append(response.json()["id"])
+    seen, cursor, pages = [], None, 0
+    while True:
+        params = {"limit": 2} | ({"cursor": cursor} if cursor else {})
+        page = (await client.get("/mobile/v1/reports/", params=params, headers=worker)).json()
+        seen += [item["id"] for item in page["items"]]
+        pages += 1
+        cursor = page["next_cursor"]
+        if not cursor:
+            break
+    assert pages == 3
+    assert seen == list(reversed(created))
+    bad = await client.get("/mobile/v1/reports/", params={"cursor": "%%%"}, headers=worker)
+    assert bad.status_code == 422
+
+
+async def test_urgent_reports_get_a_shorter_deadline(
+    client: httpx.AsyncClient, worker: dict, points: Points
+) -> None:
+    now = datetime.now(UTC)
+    urgent = await client.post(
+        "/mobile/v1/reports/",
+        json=report_body(gcj(points.dipu), hardship=["disaster"]),
+        headers=worker,
+    )
+    normal = await client.post(
+        "/mobile/v1/reports/",
+        json=report_body(gcj(points.dipu), hardship=["no_income"]),
+        headers=worker,
+    )
+    urgent_due = datetime.fromisoformat(urgent.json()["ack_due_at"])
+    normal_due = datetime.fromisoformat(normal.json()["ack_due_at"])
+    assert urgent.json()["urgent"] is True and normal.json()["urgent"] is False
+    assert timedelta(hours=23) < urgent_due - now <= timedelta(hours=24, minutes=1)
+    assert normal_due - now >= timedelta(days=3)  # three working days, weekends skipped
+
+
+async def test_same_person_is_flagged_as_a_suspected_duplicate(
+    client: httpx.AsyncClient, worker: dict, points: Points
+) -> None:
+    person = {"name": "赵某", "id_number": "330523198001011235"}
+    first = await client.post(
+        "/mobile/v1/reports/", json=report_body(gcj(points.dipu), subject=person), headers=worker
+    )
+    assert first.status_code == 201, first.text
+    # The old 15-digit form of the same number is the same person.
+    again = person | {"name": "赵某某", "id_number": "330523800101123"}
+    second = await client.post(
+        "/mobile/v1/reports/", json=report_body(gcj(points.dipu), subject=again), headers=worker
+    )
+    dupes = second.json()["suspected_duplicates"]
+    assert dupes == [{"number": first.json()["number"], "reasons": ["same_person"]}]
+    assert second.json()["subject"]["id_number"] == "330523********1235"
+    assert await SuspectedDuplicate.all().count() == 1
+
+
+async def test_nearby_similar_name_is_flagged(
+    client: httpx.AsyncClient, worker: dict, points: Points
+) -> None:
+    near = (points.dipu[0] + 0.0005, points.dipu[1])  # about 48 m east
+    far = (points.dipu[0] + 0.01, points.dipu[1])  # about 960 m east
+    subject = {"name": "钱秀英", "address": "长竹社区5幢"}
+    await client.post(
+        "/mobile/v1/reports/", json=report_body(gcj(points.dipu), subject=subject), headers=worker
+    )
+    close = await client.post(
+        "/mobile/v1/reports/",
+        json=report_body(gcj(near), subject=subject | {"name": "钱秀英 "}),
+        headers=worker,
+    )
+    distant = await client.post(
+        "/mobile/v1/reports/", json=report_body(gcj(far), subject=subject), headers=worker
+    )
+    assert [d["reasons"] for d in close.json()["suspected_duplicates"]] == [["nearby_similar"]]
+    assert distant.json()["suspected_duplicates"] == []
+
+
+async def test_report_ids_are_checked(client: httpx.AsyncClient, worker: dict) -> None:
+    response = await client.get(f"/mobile/v1/reports/{uuid.uuid4()}", headers=worker)
+    assert response.status_code == 404
+    assert response.headers["content-type"].startswith("application/problem+json")
