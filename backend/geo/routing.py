@@ -55,13 +55,11 @@ class _Grid:
         return np.clip(((y - self.y0) * self.inv).astype(np.int64), 0, self.nrows - 1)
 
 
+# A cell that no township border crosses lies wholly inside one township (or outside all), so it
+# stores that township and answers with one array read; only the cells a border crosses keep
+# candidates to test with prepared polygons. Where polygons overlap, the lowest code wins.
 class BoundaryIndex:
-    """Township polygons (WGS-84) with a cell grid: most points are answered by one array read.
-
-    A cell that no township border crosses lies wholly inside one township (or outside all), so
-    it stores that township; only cells a border crosses keep candidates to test with prepared
-    polygons. Where polygons overlap, the lowest township code wins.
-    """
+    """Township polygons (WGS-84) over a cell grid, for point look-ups."""
 
     def __init__(
         self,
@@ -332,10 +330,8 @@ def _covering(
 
 
 def _label_free_cells(cells: NDArray[np.int32], geoms: NDArray[np.object_], grid: _Grid) -> None:
-    """Label the cells no border crosses, testing one cell per run of them along a row.
-
-    Such a run has no border inside it, so all of it lies in one township or outside all.
-    """
+    """Label the cells no border crosses, testing one cell per run of them along a row."""
+    # No border inside a run, so all of it lies in one township or outside all.
     marked = cells != _EMPTY
     free = ~marked
     start = free.copy()
@@ -398,11 +394,9 @@ def route(
     index: BoundaryIndex | None,
     max_accuracy_m: float = DEFAULT_MAX_ACCURACY_M,
 ) -> RouteResult:
-    """Pick the township by DESIGN.md's rules, in order; only townships with a window qualify.
-
-    windows_by_township maps each township that has a window to the window's WGS-84 position
-    (None when unknown); a point is WGS-84 (lng, lat).
-    """
+    """Pick the township by DESIGN.md's rules, in order; only townships with a window qualify."""
+    # windows_by_township: each township that has a window -> the window's WGS-84 position, or
+    # None when unknown. Points are WGS-84 (lng, lat).
     usable = gps_usable(point, accuracy_m, max_accuracy_m)
     if usable and point is not None and index is not None:
         code, ambiguous = index.locate_with_margin(point[0], point[1], accuracy_m or 0.0)

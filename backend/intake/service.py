@@ -13,6 +13,7 @@ from typing import Any
 
 import h3
 from tortoise.exceptions import IntegrityError
+from tortoise.expressions import Q
 from tortoise.transactions import in_transaction
 
 from backend.accounts.authz import Principal
@@ -280,7 +281,7 @@ async def list_leads_for_reporter(
     query = Lead.filter(reporter_id=reporter.user_id)
     if before is not None:
         at, lead_id = before
-        query = query.filter(created_at__lte=at).exclude(created_at=at, id__gte=lead_id)
+        query = query.filter(Q(created_at__lt=at) | Q(created_at=at, id__lt=lead_id))
     return await query.order_by("-created_at", "-id").limit(limit)
 
 

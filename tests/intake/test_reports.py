@@ -237,7 +237,8 @@ async def test_same_person_is_flagged_as_a_suspected_duplicate(
         "/mobile/v1/reports/", json=report_body(gcj(points.dipu), subject=again), headers=worker
     )
     dupes = second.json()["suspected_duplicates"]
-    assert dupes == [{"number": first.json()["number"], "reasons": ["same_person"]}]
+    assert [d["number"] for d in dupes] == [first.json()["number"]]
+    assert "same_person" in dupes[0]["reasons"]
     assert second.json()["subject"]["id_number"] == "330523********1235"
     assert await SuspectedDuplicate.all().count() == 1
 
