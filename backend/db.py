@@ -8,6 +8,7 @@ from tortoise import Tortoise, connections
 
 from backend.config import Settings, load_settings
 
+POOL_SIZE = 20
 MODEL_MODULES = [
     "backend.accounts.models",
     "backend.geo.models",
@@ -21,7 +22,10 @@ def _normalise_url(url: str) -> str:
     # Tortoise names the asyncpg backend "asyncpg://"; operators write "postgres(ql)://".
     for prefix in ("postgresql://", "postgres://"):
         if url.startswith(prefix):
-            return "asyncpg://" + url[len(prefix) :]
+            url = "asyncpg://" + url[len(prefix) :]
+    if url.startswith("asyncpg://") and "maxsize=" not in url:
+        # Tortoise's default pool of 5 queues requests long before PostgreSQL is busy.
+        url += ("&" if "?" in url else "?") + f"maxsize={POOL_SIZE}"
     return url
 
 

@@ -8,7 +8,9 @@ from pathlib import Path
 from backend.accounts.models import User
 from backend.accounts.service import UserIn, upsert_user
 from backend.geo import service as geo_service
-from backend.geo.models import Division, Level
+from backend.geo.boundaries import import_boundaries
+from backend.geo.models import Division, Level, TownshipBoundary
+from backend.geo.routing import process_index
 from backend.windows import service as windows_service
 from backend.windows.models import Window
 
@@ -16,6 +18,7 @@ DATA_DIR = Path(__file__).parent / "data"
 DIVISIONS_DIR = DATA_DIR / "divisions"
 DIVISIONS_VERSION = "2023"
 DEMO_VILLAGES = DATA_DIR / "boundaries" / "demo-villages.csv"
+DEMO_BOUNDARIES = DATA_DIR / "boundaries" / "demo-townships-wgs84.geojson"
 DEMO_PASSWORD = "yimen-demo-2026"  # noqa: S105 - demo accounts, never in production
 DEMO_COUNTIES = ("330523", "330522")
 
@@ -59,6 +62,14 @@ async def load_demo() -> list[str]:
         if report.problems:
             raise RuntimeError("; ".join(str(p) for p in report.problems))
         done.append(f"演示村（社区）：新增 {report.created} 个")
+    if not await TownshipBoundary.exists():
+        boundary_report = await import_boundaries(
+            path=DEMO_BOUNDARIES, crs="wgs84", code_field="code"
+        )
+        if not boundary_report.written:
+            raise RuntimeError(boundary_report.summary())
+        await process_index().reload_if_loaded()
+        done.append(f"演示乡镇边界：{len(boundary_report.imported)} 个")
     townships = await geo_service.list_townships()
     created = await windows_service.ensure_windows(townships=townships)
     if created:

@@ -1,9 +1,8 @@
-"""Point-in-township lookups per second: our cell index, a plain STRtree, PostGIS ST_Contains.
+"""Point-in-township lookups per second: our cell index, a plain STRtree, PostGIS ST_Contains."""
 
-Run as `.venv/bin/python bench/bench_routing.py` (not a test). It uses the PostgreSQL server at
-127.0.0.1:5432 (user postgres, trust) in a throwaway database, and installs Debian's PostGIS
-package first when the server lacks the extension.
-"""
+# Run as `.venv/bin/python bench/bench_routing.py` (not a test). It uses the PostgreSQL server at
+# 127.0.0.1:5432 (user postgres, trust) in a throwaway database, and installs Debian's PostGIS
+# package first when the server lacks the extension.
 
 from __future__ import annotations
 
@@ -55,11 +54,9 @@ def demo_rows() -> Rows:
 
 
 def synthetic_rows(count: int, seed: int = 7) -> Rows:
-    """A Voronoi tessellation of a China-sized box, its edges bent by a smooth warp.
-
-    The warp moves every vertex by a function of where it is, so the two sides of a shared edge
-    move together: still no gaps and no overlaps.
-    """
+    """A Voronoi tessellation of a China-sized box, its edges bent by a smooth warp."""
+    # The warp moves every vertex by a function of where it is, so the two sides of a shared
+    # edge move together: still no gaps and no overlaps.
     rng = np.random.default_rng(seed)
     minx, miny, maxx, maxy = CHINA_BOX
     seeds = shapely.multipoints(

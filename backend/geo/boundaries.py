@@ -328,17 +328,21 @@ def _find_gaps(
 ) -> list[Gap]:
     """Holes in each county's union of townships that no other township fills."""
     everything = {**others, **{a.code: a.geom for a in accepted}}
+    codes = list(everything)
+    geoms = np.empty(len(codes), dtype=object)
+    geoms[:] = list(everything.values())
+    tree = shapely.STRtree(geoms)
+    by_county: dict[str, list[BaseGeometry]] = defaultdict(list)
+    for code, geom in everything.items():
+        by_county[code[:6]].append(geom)
     gaps = []
     for county in sorted({a.code[:6] for a in accepted}):
-        mine = [g for code, g in everything.items() if code.startswith(county)]
-        rest = [g for code, g in everything.items() if not code.startswith(county)]
-        union = shapely.union_all(mine)
-        holes = [Polygon(ring) for poly in shapely.get_parts(union) for ring in poly.interiors]
-        if not holes:
-            continue
-        filler = shapely.union_all(rest) if rest else None
-        for hole in holes:
-            left = hole.difference(filler) if filler is not None else hole
+        union = shapely.union_all(by_county[county])
+        for hole in (Polygon(ring) for poly in shapely.get_parts(union) for ring in poly.interiors):
+            # A hole may hold another county's township (an enclave): that is no gap.
+            near = tree.query(hole, predicate="intersects")
+            fillers = [geoms[i] for i in near.tolist() if codes[i][:6] != county]
+            left = hole.difference(shapely.union_all(fillers)) if fillers else hole
             for piece in shapely.get_parts(left):
                 area = _area_m2(piece)
                 if area > tolerance_m2:

@@ -213,8 +213,9 @@ class BoundaryIndex:
         scale = np.array([per_lng, per_lat])
         origin = np.array([lng, lat])
         local = shapely.transform(pieces, lambda xy: (xy - origin) * scale)
-        distances = shapely.distance(shapely.points(0.0, 0.0), local)
-        return code, bool(np.nanmin(np.where(np.isnan(distances), np.inf, distances)) < accuracy_m)
+        # An empty piece (no border inside the box) has a NaN distance: as good as none.
+        distances = np.nan_to_num(shapely.distance(shapely.points(0.0, 0.0), local), nan=np.inf)
+        return code, bool(distances.min() < accuracy_m)
 
     def geometry(self, code: str) -> BaseGeometry | None:
         """A township's polygon as indexed."""

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 from tortoise.expressions import Q
 
 from backend.accounts.authz import Principal
@@ -18,6 +20,29 @@ def _representative(boundaries: BoundaryIndex) -> dict[str, tuple[float, float]]
     if not _representative_cache or _representative_cache[0][0] is not boundaries:
         _representative_cache[:] = [(boundaries, boundaries.representative_points())]
     return _representative_cache[0][1]
+
+
+WINDOW_CACHE_S = 60.0
+_window_cache: dict[tuple[str | None, frozenset[str]], tuple[float, list[WindowRow]]] = {}
+WindowRow = tuple[str, float | None, float | None]
+
+
+async def _windows(county: str | None, extra: frozenset[str]) -> list[WindowRow]:
+    """Windows of a county (and of extra townships), cached a minute: they rarely move."""
+    key = (county, extra)
+    cached = _window_cache.get(key)
+    now = time.monotonic()
+    if cached is not None and now - cached[0] < WINDOW_CACHE_S:
+        return cached[1]
+    condition = Q(township_code__in=sorted(extra))
+    if county:
+        condition |= Q(township_code__startswith=county)
+    rows = await Window.filter(condition).values_list("township_code", "lng", "lat")
+    result = [(str(code), lng, lat) for code, lng, lat in rows]
+    if len(_window_cache) > 4096:
+        _window_cache.clear()
+    _window_cache[key] = (now, result)
+    return result
 
 
 async def route_for_lead(
@@ -43,17 +68,12 @@ async def route_for_lead(
             candidates.add(code[:9])
     # Nearest-window candidates: the reporter's own county (grid workers report where they
     # work; a nationwide scan per request would cost more than it could find).
-    condition = Q(township_code__in=sorted(candidates))
-    if county:
-        condition |= Q(township_code__startswith=county)
-    windows = await Window.filter(condition).only("township_code", "lng", "lat")
     representative = _representative(boundaries)
     positions: dict[str, tuple[float, float] | None] = {}
-    for window in windows:
-        if window.lng is not None and window.lat is not None:
-            positions[window.township_code] = (window.lng, window.lat)
-        else:
-            positions[window.township_code] = representative.get(window.township_code)
+    for code, lng, lat in await _windows(county, frozenset(candidates)):
+        positions[code] = (
+            (lng, lat) if lng is not None and lat is not None else (representative.get(code))
+        )
     result = route(
         point=point,
         accuracy_m=accuracy_m,

@@ -12,7 +12,6 @@ from stdnum.exceptions import ValidationError as StdnumError
 
 from backend.intake.catalog import HARDSHIP_TAGS
 
-
 _PROVINCES = frozenset(
     {
         11,

@@ -12,6 +12,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import h3
+from tortoise import connections
 from tortoise.exceptions import IntegrityError
 from tortoise.expressions import Q
 from tortoise.transactions import in_transaction
@@ -23,7 +24,6 @@ from backend.geo.coords import haversine_m, to_wgs84
 from backend.geo.models import Division
 from backend.intake.catalog import HARDSHIP_TAGS, MAX_PHOTOS_PER_LEAD, URGENT_TAGS
 from backend.intake.models import (
-    Counter,
     Lead,
     LeadEvent,
     LeadPhoto,
@@ -40,6 +40,7 @@ H3_RESOLUTION = 10  # cells of about 66 m across: two rings reach past 150 m
 NEARBY_M = 150.0
 SIMILAR = 0.8
 PHASH_NEAR = 8  # bits of 64
+MAX_DUPLICATES = 20
 ID_PURPOSE = "lead.subject.id"
 PHONE_PURPOSE = "lead.subject.phone"
 
@@ -82,19 +83,22 @@ def is_urgent(report_in: ReportIn) -> bool:
     return report_in.urgent or bool(URGENT_TAGS & set(report_in.hardship))
 
 
-async def _next_number(prefix: str, year: int, conn: Any) -> str:
+async def _next_number(prefix: str, year: int) -> str:
+    """The next number of a township's year, in one atomic statement of its own.
+
+    Taken outside the lead's transaction so the counter row is locked only for an instant
+    (a lock held across the whole insert serialised every report of a township). A lead whose
+    transaction then fails leaves a gap, never a duplicate.
+    """
     key = f"{prefix}-{year}"
-    counter = await Counter.filter(key=key).select_for_update().using_db(conn).first()
-    if counter is None:
-        try:
-            async with in_transaction() as inner:
-                await Counter.create(key=key, value=0, using_db=inner)
-        except IntegrityError:
-            pass
-        counter = await Counter.filter(key=key).select_for_update().using_db(conn).get()
-    counter.value += 1
-    await counter.save(using_db=conn, update_fields=["value"])
-    return f"{key}-{counter.value:05d}"
+    conn = connections.get("default")
+    mark = "$1" if conn.capabilities.dialect == "postgres" else "?"
+    rows = await conn.execute_query_dict(
+        f"INSERT INTO intake_counter (key, value) VALUES ({mark}, 1) "  # noqa: S608 - no input
+        "ON CONFLICT (key) DO UPDATE SET value = intake_counter.value + 1 RETURNING value",
+        [key],
+    )
+    return f"{key}-{int(rows[0]['value']):05d}"
 
 
 def _similar(a: str, b: str) -> bool:
@@ -116,7 +120,8 @@ async def _find_duplicates(lead: Lead, conn: Any) -> list[tuple[Lead, list[str]]
             found[other.id] = (other, ["same_person"])
     if lead.h3_cell and lead.lat is not None and lead.lng is not None:
         cells = list(h3.grid_disk(lead.h3_cell, 2))
-        for other in await scope.filter(h3_cell__in=cells).limit(200):
+        nearby = await scope.filter(h3_cell__in=cells).order_by("-created_at").limit(200)
+        for other in nearby:
             if other.lat is None or other.lng is None:
                 continue
             if haversine_m(lead.lng, lead.lat, other.lng, other.lat) > NEARBY_M:
@@ -126,7 +131,8 @@ async def _find_duplicates(lead: Lead, conn: Any) -> list[tuple[Lead, list[str]]
             ):
                 entry = found.setdefault(other.id, (other, []))
                 entry[1].append("nearby_similar")
-    return list(found.values())
+    # A clerk compares a handful side by side; past that the list says nothing more.
+    return list(found.values())[:MAX_DUPLICATES]
 
 
 async def _record_duplicates(lead: Lead, matches: list[tuple[Lead, list[str]]], conn: Any) -> None:
@@ -171,11 +177,9 @@ async def submit_report(
     )
     now = datetime.now(UTC)
     urgent = is_urgent(report_in)
+    number = await _next_number(routed.township_code or f"{routed.county_code}000", now.year)
     try:
         async with in_transaction() as conn:
-            number = await _next_number(
-                routed.township_code or f"{routed.county_code}000", now.year, conn
-            )
             lead = await Lead.create(
                 id=uuid.uuid4(),
                 number=number,

@@ -350,6 +350,25 @@ async def test_gap_filled_later_by_a_second_file(tmp_path: Path) -> None:
     assert report.imported == [INTERIOR] and report.gaps == [] and report.overlaps == []
 
 
+@pytest.mark.usefixtures("divisions")
+async def test_enclave_of_another_county_is_no_gap(tmp_path: Path) -> None:
+    features = []
+    for item in demo_features():
+        code = item["properties"]["code"]
+        if code == "330522110":
+            continue  # 和平镇's own shape is left out ...
+        if code == INTERIOR:
+            item["properties"]["code"] = "330522110"  # ... and drawn inside 安吉县 instead
+        features.append(item)
+
+    report = await import_boundaries(
+        path=write(tmp_path / "enclave.geojson", features), crs="wgs84"
+    )
+
+    assert report.written and "330522110" in report.imported and INTERIOR not in report.imported
+    assert [g for g in report.gaps if g.county_code == "330523"] == []
+
+
 # --- matching by name ------------------------------------------------------------------------
 
 

@@ -14,8 +14,8 @@ import pytest
 from shapely.geometry import shape
 
 from backend.demo import DATA_DIR
-from backend.geo.routing import process_index
 from backend.geo.coords import from_wgs84
+from backend.geo.routing import process_index
 from tests.factories import make_user
 
 BOUNDARIES = DATA_DIR / "boundaries"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from backend.accounts.models import GridAssignment, User
 from backend.demo import DEMO_ACCOUNTS, load_demo
-from backend.geo.models import Division, Level
+from backend.geo.models import Division, Level, TownshipBoundary
 from backend.windows.models import Window
 
 
@@ -15,6 +15,7 @@ async def test_demo_loads_everything_once(db: None) -> None:
     assert await Division.filter(level=Level.PROVINCE).count() == 31
     assert await Division.filter(level=Level.VILLAGE, county_code="330523").count() > 0
     assert await Window.all().count() == 41352
+    assert await TownshipBoundary.all().count() == 18
     dipu = await Window.get(township_code="330523001")
     assert dipu.address and dipu.phone and dipu.policies and dipu.duties
     assert {u.username for u in await User.all()} == {a.username for a in DEMO_ACCOUNTS}
