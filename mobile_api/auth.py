@@ -9,9 +9,9 @@ from sanic_ext import openapi
 from backend.accounts.authz import Principal
 from backend.accounts.models import UserKind
 from backend.accounts.schemas import LoginIn, RefreshIn, TokenOut
-from backend.accounts.service import get_user, load_principal
+from backend.accounts.service import load_principal, refresh_login
 from backend.api.http import body, client_ip, ok, protected
-from backend.errors import Unauthorized
+from backend.errors import ValidationFailed
 from backend.geo.models import Division
 
 bp = Blueprint("mobile_auth", url_prefix="/auth")
@@ -41,8 +41,6 @@ async def login(request: Request) -> HTTPResponse:
     """Password login of a grid worker, bound to the phone's device id."""
     login_in = body(request, LoginIn)
     if not login_in.device_id:
-        from backend.errors import ValidationFailed
-
         raise ValidationFailed(
             "请提供 device_id（手机的设备编号）",
             errors=[{"field": "device_id", "message": "必填项未填写"}],
@@ -67,11 +65,11 @@ async def login(request: Request) -> HTTPResponse:
 async def refresh(request: Request) -> HTTPResponse:
     """Rotate a refresh token."""
     refresh_in = body(request, RefreshIn)
-    user_id, pair = await request.app.ctx.tokens.rotate(refresh_in.refresh_token)
-    user = await get_user(user_id=user_id)
-    if not user.is_active or user.kind != UserKind.GRID_WORKER:
-        await request.app.ctx.tokens.revoke_user(user.id)
-        raise Unauthorized("账号已停用", type_slug="account-disabled")
+    pair = await refresh_login(
+        tokens=request.app.ctx.tokens,
+        refresh_token=refresh_in.refresh_token,
+        kinds=(UserKind.GRID_WORKER,),
+    )
     return ok(TokenOut(**pair.__dict__).model_dump())
 
 

@@ -258,3 +258,15 @@ async def get_or_create_resident(*, openid: str, display_name: str = "") -> tupl
             using_db=conn,
         )
     return user, True
+
+
+async def refresh_login(
+    *, tokens: TokenStore, refresh_token: str, kinds: Sequence[UserKind]
+) -> TokenPair:
+    """Rotate a refresh token; a disabled account, or one of another kind, loses every token."""
+    user_id, pair = await tokens.rotate(refresh_token)
+    user = await User.filter(id=user_id).first()
+    if user is None or not user.is_active or user.kind not in kinds:
+        await tokens.revoke_user(user_id)
+        raise Unauthorized("账号已停用", type_slug="account-disabled")
+    return pair

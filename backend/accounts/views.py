@@ -9,7 +9,7 @@ from sanic_ext import openapi
 from backend.accounts.authz import Principal
 from backend.accounts.models import ROLE_LABELS, UserKind
 from backend.accounts.schemas import LoginIn, MeOut, RefreshIn, TokenOut
-from backend.accounts.service import get_user
+from backend.accounts.service import get_user, refresh_login
 from backend.api.http import body, client_ip, ok, protected
 from backend.errors import Unauthorized
 from backend.metrics import LOGIN_FAILURES
@@ -58,11 +58,11 @@ async def login(request: Request) -> HTTPResponse:
 async def refresh(request: Request) -> HTTPResponse:
     """Rotate a refresh token."""
     refresh_in = body(request, RefreshIn)
-    user_id, pair = await request.app.ctx.tokens.rotate(refresh_in.refresh_token)
-    user = await get_user(user_id=user_id)
-    if not user.is_active:
-        await request.app.ctx.tokens.revoke_user(user.id)
-        raise Unauthorized("账号已停用", type_slug="account-disabled")
+    pair = await refresh_login(
+        tokens=request.app.ctx.tokens,
+        refresh_token=refresh_in.refresh_token,
+        kinds=(UserKind.STAFF, UserKind.GRID_WORKER),
+    )
     return ok(TokenOut(**pair.__dict__).model_dump())
 
 

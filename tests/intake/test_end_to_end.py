@@ -16,6 +16,7 @@ from PIL import Image
 
 from backend.config import Settings
 from backend.intake.models import LeadPhoto
+from tests.harness.processes import yimen_env
 from tests.intake.conftest import Points, gcj, photos_dir, report_body
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -25,17 +26,7 @@ PHOTOS = ("gps_DSCN0010.jpg", "orientation_portrait_6.jpg", "heic_mobile_iphone_
 async def test_report_with_three_photos_processed_by_a_worker(
     app: object, client: httpx.AsyncClient, worker: dict, points: Points, settings: Settings
 ) -> None:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("YIMEN_")} | {
-        "YIMEN_ENV": "test",
-        "YIMEN_DATABASE_URL": settings.database_url,
-        "YIMEN_REDIS_URL": settings.redis_url,
-        "YIMEN_REDIS_PREFIX": settings.redis_prefix,
-        "YIMEN_S3_ENDPOINT": settings.s3_endpoint,
-        "YIMEN_S3_ACCESS_KEY": settings.s3_access_key,
-        "YIMEN_S3_SECRET_KEY": settings.s3_secret_key,
-        "YIMEN_S3_BUCKET": settings.s3_bucket,
-        "YIMEN_DATA_DIR": str(settings.data_dir),
-    }
+    env = yimen_env(settings)
     proc = await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",

@@ -10,16 +10,13 @@ from pathlib import Path
 
 from backend.config import Settings
 from backend.jobs.broker import make_broker
+from tests.harness.processes import yimen_env
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
 async def test_worker_runs_a_queued_task(settings: Settings) -> None:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("YIMEN_")} | {
-        "YIMEN_REDIS_URL": settings.redis_url,
-        "YIMEN_REDIS_PREFIX": settings.redis_prefix,
-        "YIMEN_DATA_DIR": str(settings.data_dir),
-    }
+    env = yimen_env(settings)
     proc = await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",
