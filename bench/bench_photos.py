@@ -14,7 +14,7 @@ from PIL import Image, ImageOps, features
 
 from storage.photos import process_photo
 
-PHOTOS = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "photos"
+PHOTOS = Path(__file__).resolve().parents[1] / "tests" / "data" / "photos"
 MIN_PIXELS = 2_000_000
 DISPLAY_MAX, THUMB_MAX, QUALITY = 1600, 320, 82
 

@@ -144,15 +144,6 @@ async def geo(app: object, division_subset: Path) -> None:
 
 
 @pytest.fixture
-def shared_photos() -> Path:
-    """The project's sample photos (only tests read them; the app never does)."""
-    path = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "photos"
-    if not path.exists():
-        pytest.skip("../shared/data/photos is not present")
-    return path
-
-
-@pytest.fixture
 def villages_csv(tmp_path: Path) -> Path:
     """A writable copy of the demo villages file."""
     target = tmp_path / "villages.csv"

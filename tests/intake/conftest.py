@@ -101,4 +101,4 @@ def report_body(location: dict[str, Any] | None = None, **changes: Any) -> dict[
 
 def photos_dir() -> Path:
     """The shared sample photos."""
-    return Path(__file__).resolve().parents[2].parent / "shared" / "data" / "photos"
+    return Path(__file__).resolve().parents[1] / "data" / "photos"

@@ -14,7 +14,6 @@ from backend.intake.photos import photos_to_retry, process_lead_photo
 from tests.intake.conftest import Points, gcj, photos_dir, report_body
 
 PHOTOS = photos_dir()
-pytestmark = pytest.mark.skipif(not PHOTOS.exists(), reason="../shared/data/photos missing")
 
 
 async def _report(client: httpx.AsyncClient, worker: dict, points: Points) -> dict:
