@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import os
+import signal
+import sys
+from collections.abc import AsyncIterator
+from pathlib import Path
 
 from backend.config import Settings
 
@@ -21,3 +27,27 @@ def yimen_env(settings: Settings) -> dict[str, str]:
         "YIMEN_S3_BUCKET": settings.s3_bucket,
         "YIMEN_DATA_DIR": str(settings.data_dir),
     }
+
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@contextlib.asynccontextmanager
+async def task_worker(settings: Settings) -> AsyncIterator[asyncio.subprocess.Process]:
+    """A real `yimen worker` process for these settings, stopped (SIGTERM) afterwards."""
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "backend.cli",
+        "worker",
+        cwd=ROOT,
+        env=yimen_env(settings),
+        stdout=asyncio.subprocess.DEVNULL,
+        stderr=asyncio.subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    try:
+        yield proc
+    finally:
+        os.killpg(proc.pid, signal.SIGTERM)
+        await asyncio.wait_for(proc.wait(), timeout=30)

@@ -5,9 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import io
-import os
-import signal
-import sys
 import uuid
 from pathlib import Path
 
@@ -16,7 +13,7 @@ from PIL import Image
 
 from backend.config import Settings
 from backend.intake.models import LeadPhoto
-from tests.harness.processes import yimen_env
+from tests.harness.processes import task_worker
 from tests.intake.conftest import Points, gcj, photos_dir, report_body
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -26,19 +23,7 @@ PHOTOS = ("gps_DSCN0010.jpg", "orientation_portrait_6.jpg", "heic_mobile_iphone_
 async def test_report_with_three_photos_processed_by_a_worker(
     app: object, client: httpx.AsyncClient, worker: dict, points: Points, settings: Settings
 ) -> None:
-    env = yimen_env(settings)
-    proc = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "backend.cli",
-        "worker",
-        cwd=ROOT,
-        env=env,
-        stdout=asyncio.subprocess.DEVNULL,
-        stderr=asyncio.subprocess.DEVNULL,
-        start_new_session=True,
-    )
-    try:
+    async with task_worker(settings):
         body = report_body(gcj(points.dipu))
         created = await client.post("/mobile/v1/reports/", json=body, headers=worker)
         assert created.status_code == 201, created.text
@@ -66,6 +51,3 @@ async def test_report_with_three_photos_processed_by_a_worker(
             display = await store.get(photo.display_key)
             image = Image.open(io.BytesIO(display))
             assert not image.getexif() and "exif" not in image.info
-    finally:
-        os.killpg(proc.pid, signal.SIGTERM)
-        await asyncio.wait_for(proc.wait(), timeout=30)
