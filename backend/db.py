@@ -15,6 +15,7 @@ MODEL_MODULES = [
     "backend.windows.models",
     "backend.integrity.models",
     "backend.intake.models",
+    "backend.cases.models",
 ]
 
 

@@ -21,18 +21,19 @@ from backend.intake import service
 from backend.intake.catalog import HARDSHIP_TAGS, MAX_PHOTOS_PER_LEAD
 from backend.intake.models import Lead, LeadPhoto
 from backend.intake.schemas import ReportIn, ReportListQuery
+from backend.intake.triage import SENDER_STATUS_LABELS
 from backend.windows.models import Window
 from storage.photos import MAX_BYTES, PhotoRejected, validate_upload
 
 bp = Blueprint("mobile_reports", url_prefix="/reports")
 
-STATUS_LABELS = {"received": "已收到，待窗口受理", "acknowledged": "窗口已受理", "closed": "已办结"}
 ROUTED_BY_LABELS = {
     "polygon": "按定位所在乡镇（街道）",
     "village_code": "按所选村（社区）",
     "household": "按户籍所在村（社区）",
     "nearest_window": "按最近的受理窗口（待窗口确认）",
     "county_unrouted": "未能确定乡镇，转县级统一分派",
+    "transferred": "由原窗口转交本窗口",
 }
 
 
@@ -82,7 +83,7 @@ async def lead_out(request: Request, lead: Lead) -> dict[str, Any]:
         "client_id": str(lead.client_id),
         "number": lead.number,
         "status": lead.status.value,
-        "status_label": STATUS_LABELS.get(lead.status.value, lead.status.value),
+        "status_label": SENDER_STATUS_LABELS.get(lead.status, lead.status.value),
         "township": {"code": township.code, "name": township.name} if township else None,
         "window": (
             {"name": window.name, "address": window.address, "phone": window.phone}

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from enum import StrEnum
 from typing import Any
 
 from tortoise import fields
+from tortoise.backends.base.client import BaseDBAsyncClient
+from tortoise.indexes import Index
 from tortoise.models import Model
 
 
@@ -17,11 +20,41 @@ class LeadSource(StrEnum):
 
 
 class LeadStatus(StrEnum):
-    """Where a lead stands at the window."""
+    """Where a lead stands at the window (the machine is in backend.intake.triage)."""
 
     RECEIVED = "received"
     ACKNOWLEDGED = "acknowledged"
+    REFERRED = "referred"
+    CONVERTED = "converted"
+    MERGED = "merged"
     CLOSED = "closed"
+
+
+# Still waiting for the window's work; the rest are finished and never come back.
+OPEN_STATUSES = frozenset({LeadStatus.RECEIVED, LeadStatus.ACKNOWLEDGED, LeadStatus.REFERRED})
+
+
+class CloseReason(StrEnum):
+    """Why a window closed a lead (the fixed list the console offers)."""
+
+    NOT_IN_HARDSHIP = "not_in_hardship"
+    ALREADY_ASSISTED = "already_assisted"
+    UNREACHABLE = "unreachable"
+    MOVED_AWAY = "moved_away"
+    DUPLICATE = "duplicate"
+    OTHER = "other"
+
+
+class ReferralStatus(StrEnum):
+    """Where a referral stands (overdue is derived from the due date, never stored)."""
+
+    PENDING = "pending"
+    DONE = "done"
+
+
+def queue_rank(*, status: LeadStatus, urgent: bool) -> int:
+    """The queue's first sort key: open before finished, urgent before the rest."""
+    return (0 if status in OPEN_STATUSES else 2) + (0 if urgent else 1)
 
 
 class PhotoStatus(StrEnum):
@@ -70,10 +103,63 @@ class Lead(Model):
     created_at = fields.DatetimeField(auto_now_add=True, db_index=True)
     updated_at = fields.DatetimeField(auto_now=True)
     version = fields.IntField(default=1)
+    # Derived from status and urgent on every save: one ascending key the queue's index can
+    # walk in order (urgent DESC, ack_due_at ASC cannot share one B-tree scan otherwise).
+    queue_rank = fields.SmallIntField(default=1)
+    acknowledged_at = fields.DatetimeField(null=True)
+    acknowledged_by_id = fields.UUIDField(null=True)
+    assigned_to_id = fields.UUIDField(null=True, db_index=True)
+    assigned_at = fields.DatetimeField(null=True)
+    # A home visit the window asked for: the reporting grid worker or the assigned investigator.
+    home_visit_requested_at = fields.DatetimeField(null=True)
+    home_visit_requested_by_id = fields.UUIDField(null=True)
+    home_visit_note = fields.CharField(max_length=255, default="")
+    home_visit_done_at = fields.DatetimeField(null=True)
+    home_visit_done_by_id = fields.UUIDField(null=True)
+    home_visit_result: str | None = fields.TextField(null=True)
+    merged_into: fields.ForeignKeyNullableRelation[Lead] = fields.ForeignKeyField(
+        "models.Lead", related_name="merged_leads", null=True, on_delete=fields.SET_NULL
+    )
+    closed_reason = fields.CharEnumField(CloseReason, max_length=16, null=True)
+    closed_note: str | None = fields.TextField(null=True)
+    closed_at = fields.DatetimeField(null=True)
+    closed_by_id = fields.UUIDField(null=True)
+    # The township (or, for a county-level lead, the county) a transfer took it from.
+    transferred_from = fields.CharField(max_length=9, null=True)
+    transfer_reason = fields.CharField(max_length=255, null=True)
+
+    merged_leads: fields.ReverseRelation[Lead]
+    referrals: fields.ReverseRelation[Referral]
 
     class Meta:
         table = "intake_lead"
         unique_together = (("reporter_id", "client_id"),)
+        indexes = (
+            # The triage queue of a township window, and of a county (every lead has a county).
+            Index(fields=("township_code", "queue_rank", "ack_due_at", "id")),
+            Index(fields=("county_code", "queue_rank", "ack_due_at", "id")),
+            # Counts per status, answered from the index alone.
+            Index(fields=("township_code", "status")),
+            Index(fields=("county_code", "status")),
+        )
+
+    async def save(
+        self,
+        using_db: BaseDBAsyncClient | None = None,
+        update_fields: Iterable[str] | None = None,
+        force_create: bool = False,
+        force_update: bool = False,
+    ) -> None:
+        """Save, keeping queue_rank in step with status and urgent."""
+        self.queue_rank = queue_rank(status=LeadStatus(self.status), urgent=self.urgent)
+        if update_fields is not None:
+            update_fields = [*update_fields, "queue_rank"]
+        await super().save(
+            using_db=using_db,
+            update_fields=update_fields,
+            force_create=force_create,
+            force_update=force_update,
+        )
 
 
 class LeadPhoto(Model):
@@ -138,9 +224,34 @@ class LeadEvent(Model):
     at = fields.DatetimeField(auto_now_add=True)
     kind = fields.CharField(max_length=32)
     message = fields.CharField(max_length=255)
+    # Who did it, for the console's timeline (the sender's view leaves it out).
+    actor_label = fields.CharField(max_length=96, default="")
 
     class Meta:
         table = "intake_lead_event"
+
+
+class Referral(Model):
+    """A lead referred to a county department with a due date (转办), and its result."""
+
+    id = fields.UUIDField(primary_key=True)
+    lead: fields.ForeignKeyRelation[Lead] = fields.ForeignKeyField(
+        "models.Lead", related_name="referrals", on_delete=fields.CASCADE
+    )
+    county_code = fields.CharField(max_length=6)
+    department_kind = fields.CharField(max_length=16)
+    due_date = fields.DateField()
+    note = fields.TextField()
+    status = fields.CharEnumField(ReferralStatus, max_length=16, default=ReferralStatus.PENDING)
+    result = fields.TextField(null=True)
+    done_at = fields.DatetimeField(null=True)
+    done_by_id = fields.UUIDField(null=True)
+    created_by_id = fields.UUIDField()
+    created_at = fields.DatetimeField(auto_now_add=True)
+
+    class Meta:
+        table = "intake_referral"
+        indexes = (Index(fields=("county_code", "department_kind", "status", "due_date")),)
 
 
 class Counter(Model):

@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 from tortoise.transactions import in_transaction
 
 from backend.geo.coords import haversine_m
-from backend.intake.models import Lead, LeadEvent, LeadPhoto, LeadStatus, PhotoStatus
+from backend.intake.models import OPEN_STATUSES, Lead, LeadEvent, LeadPhoto, PhotoStatus
 from backend.intake.service import PHASH_NEAR, _record_duplicates, photo_key
 from backend.logs import get_logger
 from storage import ObjectStore
@@ -86,7 +86,7 @@ async def _reused_photos(
             phash__isnull=False,
         )
         .exclude(lead_id=lead.id)
-        .exclude(lead__status=LeadStatus.CLOSED)
+        .filter(lead__status__in=sorted(OPEN_STATUSES))
         .using_db(conn)  # type: ignore[arg-type]
         .prefetch_related("lead")
         .limit(5000)

@@ -24,11 +24,11 @@ from backend.geo.coords import haversine_m, to_wgs84
 from backend.geo.models import Division
 from backend.intake.catalog import HARDSHIP_TAGS, MAX_PHOTOS_PER_LEAD, URGENT_TAGS
 from backend.intake.models import (
+    OPEN_STATUSES,
     Lead,
     LeadEvent,
     LeadPhoto,
     LeadSource,
-    LeadStatus,
     PhotoStatus,
     SuspectedDuplicate,
 )
@@ -113,7 +113,8 @@ async def _find_duplicates(lead: Lead, conn: Any) -> list[tuple[Lead, list[str]]
         if lead.township_code
         else Lead.filter(county_code=lead.county_code, township_code=None)
     )
-    scope = scope.exclude(id=lead.id).exclude(status=LeadStatus.CLOSED).using_db(conn)
+    # Merged, converted and closed leads are settled: a new report is not their duplicate.
+    scope = scope.exclude(id=lead.id).filter(status__in=sorted(OPEN_STATUSES)).using_db(conn)
     found: dict[uuid.UUID, tuple[Lead, list[str]]] = {}
     if lead.subject_id_index:
         for other in await scope.filter(subject_id_index=lead.subject_id_index).limit(20):

@@ -1,0 +1,1063 @@
+"""Triage at the township window: the queue, and everything a clerk does with a lead.
+
+The state machine of a lead (LeadStatus)::
+
+    received ──acknowledge──> acknowledged ──refer──> referred
+    received | acknowledged | referred ──merge──> merged       (finished)
+    received | acknowledged | referred ──convert──> converted  (finished)
+    received | acknowledged | referred ──close──> closed       (finished)
+    received | acknowledged ──transfer──> received (at the other township's window)
+
+- received, acknowledged and referred are open; merged, converted and closed are finished and
+  accept no further action.
+- assign, request a home visit and refer are allowed on any open lead; record a visit needs an
+  open visit request or the caller being the assigned investigator.
+- Any window action but a transfer answers the lead, so on a received lead it also acknowledges
+  it (acknowledged_at, acknowledged_by): the acknowledgement clock measures whether the window
+  responded, not which button it pressed first.
+- A transfer is not a state: the lead is received again at the new window with its number,
+  its acknowledgement deadline (the household has been waiting since the report) and the reason
+  kept; assignment and visit request belong to the old window and are dropped.
+- A referred lead is not transferred: the referral already went to a county department.
+
+Every action names the version it read (a stale one is a conflict, never an overwrite), adds one
+to it, writes a timeline entry the sender reads and an audit row, all in one transaction.
+Refusals are checked before anything is written.
+"""
+
+from __future__ import annotations
+
+import base64
+import uuid
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any, Literal
+
+from tortoise import connections
+from tortoise.backends.base.client import BaseDBAsyncClient
+from tortoise.expressions import Q, RawSQL, Subquery
+from tortoise.functions import Count
+from tortoise.queryset import QuerySet
+from tortoise.transactions import in_transaction
+
+from backend.accounts.authz import Principal, ensure_jurisdiction, ensure_role
+from backend.accounts.models import Role, User, UserKind
+from backend.cases.models import Application
+from backend.crypto import PiiCipher
+from backend.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from backend.geo.models import Division, Level
+from backend.intake.catalog import HARDSHIP_TAGS
+from backend.intake.models import (
+    OPEN_STATUSES,
+    CloseReason,
+    Lead,
+    LeadEvent,
+    LeadSource,
+    LeadStatus,
+    Referral,
+    ReferralStatus,
+    SuspectedDuplicate,
+)
+from backend.intake.service import ID_PURPOSE, PHONE_PURPOSE, _next_number
+from backend.integrity.service import record_event
+from backend.windows.catalog import CATEGORIES, DEPARTMENTS
+from backend.windows.models import Department, Window
+from backend.workdays import SHANGHAI
+
+# Who may read the queue and a lead: any staff of the jurisdiction (admin always may).
+VIEW_ROLES = (
+    Role.WINDOW_CLERK,
+    Role.TOWNSHIP_HEAD,
+    Role.INVESTIGATOR,
+    Role.COUNTY_APPROVER,
+    Role.SUPERVISOR,
+)
+# Who acts on a lead at the window.
+ACT_ROLES = (Role.WINDOW_CLERK, Role.TOWNSHIP_HEAD)
+# Who may see a subject's phone and ID number in full (each time written to the audit trail).
+REVEAL_ROLES = (Role.WINDOW_CLERK, Role.TOWNSHIP_HEAD, Role.COUNTY_APPROVER)
+# Who records a department's answer to a referral.
+REFERRAL_RESULT_ROLES = (Role.WINDOW_CLERK, Role.TOWNSHIP_HEAD, Role.DEPARTMENT_OFFICER)
+
+MAX_PAGE = 200
+MAX_NOTE = 1000
+MAX_REASON = 255
+TRANSFERABLE = frozenset({LeadStatus.RECEIVED, LeadStatus.ACKNOWLEDGED})
+
+# How a clerk reads a status.
+STATUS_LABELS: dict[str, str] = {
+    LeadStatus.RECEIVED: "待受理",
+    LeadStatus.ACKNOWLEDGED: "已受理",
+    LeadStatus.REFERRED: "已转办",
+    LeadStatus.CONVERTED: "已转为申请",
+    LeadStatus.MERGED: "已合并",
+    LeadStatus.CLOSED: "已办结",
+}
+# How the grid worker or resident who sent the lead reads it (for the mobile API's status_label).
+SENDER_STATUS_LABELS: dict[str, str] = {
+    LeadStatus.RECEIVED: "已收到，待窗口受理",
+    LeadStatus.ACKNOWLEDGED: "窗口已受理",
+    LeadStatus.REFERRED: "已转相关部门办理",
+    LeadStatus.CONVERTED: "窗口已代为提出救助申请",
+    LeadStatus.MERGED: "已与同一户的其他报告合并办理",
+    LeadStatus.CLOSED: "已办结",
+}
+CLOSE_REASON_LABELS: dict[str, str] = {
+    CloseReason.NOT_IN_HARDSHIP: "不属于困难",
+    CloseReason.ALREADY_ASSISTED: "已在保/已救助",
+    CloseReason.UNREACHABLE: "无法联系",
+    CloseReason.MOVED_AWAY: "已迁出",
+    CloseReason.DUPLICATE: "重复",
+    CloseReason.OTHER: "其他",
+}
+STALE_MESSAGE = "该线索已被他人更新，请刷新后重试"
+
+
+@dataclass(frozen=True)
+class QueuePage:
+    """One page of the triage queue, the cursor of the next, and counts per status."""
+
+    items: list[Lead]
+    next_cursor: str | None
+    counts: dict[str, int]
+
+
+# ---------------------------------------------------------------------------------------------
+# Reading
+
+
+def _jurisdiction(principal: Principal) -> str:
+    if not principal.jurisdiction:
+        raise Forbidden("您的账号没有设置管辖范围")
+    return principal.jurisdiction
+
+
+def _scope(principal: Principal) -> Q:
+    """The leads under the caller's jurisdiction, phrased so the queue's indexes apply."""
+    code = _jurisdiction(principal)
+    if len(code) >= 9:
+        return Q(township_code=code)
+    # A county sees its townships' leads and its own unrouted ones: every lead carries the
+    # county of its township (transfers keep the two in step).
+    if len(code) == 6:
+        return Q(county_code=code)
+    return Q(county_code__startswith=code)
+
+
+def _where(lead: Lead) -> str:
+    """The division a lead belongs to: its township, or its county while unrouted."""
+    return lead.township_code or lead.county_code
+
+
+def _encode_cursor(lead: Lead) -> str:
+    raw = f"{lead.queue_rank}|{lead.ack_due_at.isoformat()}|{lead.id}"
+    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+
+
+def _decode_cursor(cursor: str) -> tuple[int, datetime, uuid.UUID]:
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+        rank, at, lead_id = raw.split("|")
+        when = datetime.fromisoformat(at)
+        if when.tzinfo is None:
+            raise ValueError(at)
+        return int(rank), when, uuid.UUID(lead_id)
+    except (ValueError, UnicodeDecodeError):
+        raise ValidationFailed(
+            "cursor 无效，请从第一页重新加载", errors=[{"field": "after", "message": "无效"}]
+        ) from None
+
+
+def _hardship_filter(tag: str) -> Q | RawSQL:
+    if connections.get("default").capabilities.dialect == "postgres":
+        return Q(hardship__contains=[tag])
+    # SQLite has no JSON containment in the ORM; the tag is one of the fixed keys (checked).
+    return RawSQL(f"EXISTS (SELECT 1 FROM json_each(hardship) WHERE value = '{tag}')")  # noqa: S608
+
+
+def _filtered(
+    query: QuerySet[Lead],
+    *,
+    source: str | None,
+    hardship: str | None,
+    village: str | None,
+    overdue: bool | None,
+    duplicate: bool | None,
+    now: datetime,
+) -> QuerySet[Lead]:
+    """The queue's filters other than status."""
+    if source is not None:
+        if source not in {s.value for s in LeadSource}:
+            raise ValidationFailed(
+                f"未知来源 {source}", errors=[{"field": "source", "message": "不是允许的取值"}]
+            )
+        query = query.filter(source=source)
+    if hardship is not None:
+        if hardship not in HARDSHIP_TAGS:
+            raise ValidationFailed(
+                f"未知困难类型 {hardship}",
+                errors=[{"field": "hardship", "message": "不是允许的取值"}],
+            )
+        condition = _hardship_filter(hardship)
+        if isinstance(condition, Q):
+            query = query.filter(condition)
+        else:
+            query = query.annotate(has_tag=condition).filter(has_tag=True)
+    if village is not None:
+        if not (len(village) == 12 and village.isdigit()):
+            raise ValidationFailed(
+                "村（社区）代码应为 12 位数字",
+                errors=[{"field": "village", "message": "格式不正确"}],
+            )
+        query = query.filter(subject_village_code=village)
+    late = Q(status=LeadStatus.RECEIVED, ack_due_at__lt=now)
+    if overdue is True:
+        query = query.filter(late)
+    elif overdue is False:
+        query = query.filter(~late)
+    if duplicate is not None:
+        paired = Q(id__in=Subquery(SuspectedDuplicate.all().values("lead_id"))) | Q(
+            id__in=Subquery(SuspectedDuplicate.all().values("other_id"))
+        )
+        query = query.filter(paired if duplicate else ~paired)
+    return query
+
+
+def _with_status(query: QuerySet[Lead], status: str | None) -> QuerySet[Lead]:
+    """None or "open": the open leads. "all": every lead. Otherwise one status."""
+    if status is None or status == "open":
+        return query.filter(queue_rank__lte=1)
+    if status == "all":
+        return query
+    try:
+        wanted = LeadStatus(status)
+    except ValueError:
+        raise ValidationFailed(
+            f"未知状态 {status}", errors=[{"field": "status", "message": "不是允许的取值"}]
+        ) from None
+    # The rank range keeps the walk inside the open (or finished) part of the index.
+    ranks = {"queue_rank__lte": 1} if wanted in OPEN_STATUSES else {"queue_rank__gte": 2}
+    return query.filter(status=wanted, **ranks)
+
+
+async def list_queue(
+    *,
+    principal: Principal,
+    status: str | None = None,
+    source: str | None = None,
+    hardship: str | None = None,
+    village: str | None = None,
+    overdue: bool | None = None,
+    duplicate: bool | None = None,
+    after: str | None = None,
+    limit: int = 50,
+    now: datetime | None = None,
+) -> QueuePage:
+    """The triage queue under the caller's jurisdiction: urgent, then soonest due, first."""
+    ensure_role(principal, VIEW_ROLES)
+    if not 1 <= limit <= MAX_PAGE:
+        raise ValidationFailed(
+            f"每页条数应为 1-{MAX_PAGE}", errors=[{"field": "limit", "message": "超出范围"}]
+        )
+    now = now or datetime.now(UTC)
+    filtered = _filtered(
+        Lead.filter(_scope(principal)),
+        source=source,
+        hardship=hardship,
+        village=village,
+        overdue=overdue,
+        duplicate=duplicate,
+        now=now,
+    )
+    page = _with_status(filtered, status)
+    if after:
+        rank, due, lead_id = _decode_cursor(after)
+        # The leading bound lets the index start at the cursor's rank; the rest is the keyset.
+        page = page.filter(queue_rank__gte=rank).filter(
+            Q(queue_rank__gt=rank)
+            | Q(queue_rank=rank, ack_due_at__gt=due)
+            | Q(queue_rank=rank, ack_due_at=due, id__gt=lead_id)
+        )
+    rows = await page.order_by("queue_rank", "ack_due_at", "id").limit(limit + 1)
+    # count(status), not count(id): without filters the (…, status) index answers it alone.
+    grouped = (
+        await filtered.annotate(n=Count("status")).group_by("status").values_list("status", "n")
+    )
+    counts = {s.value: 0 for s in LeadStatus}
+    for value, n in grouped:
+        counts[str(value)] = int(n)
+    items = rows[:limit]
+    more = len(rows) > limit
+    return QueuePage(
+        items=items, next_cursor=_encode_cursor(items[-1]) if more else None, counts=counts
+    )
+
+
+async def get_lead_for_staff(*, principal: Principal, lead_id: uuid.UUID) -> Lead:
+    """A lead under the caller's jurisdiction, or 404 (others' leads do not exist for them)."""
+    ensure_role(principal, VIEW_ROLES)
+    lead = await Lead.filter(id=lead_id).first()
+    if lead is None:
+        raise NotFound("找不到该线索，或不在您的管辖范围内")
+    ensure_jurisdiction(principal, _where(lead), hide=True)
+    return lead
+
+
+async def list_visit_requests(*, principal: Principal) -> list[Lead]:
+    """Open leads with a home visit waiting for this grid worker (reporter) or investigator."""
+    if principal.kind == UserKind.GRID_WORKER:
+        mine = Q(reporter_id=principal.user_id)
+    elif principal.kind == UserKind.STAFF and principal.role == Role.INVESTIGATOR:
+        mine = Q(assigned_to_id=principal.user_id)
+    else:
+        raise Forbidden("入户走访任务仅限网格员和调查员查看")
+    return (
+        await Lead.filter(mine, status__in=sorted(OPEN_STATUSES))
+        .filter(home_visit_requested_at__not_isnull=True, home_visit_done_at__isnull=True)
+        .order_by("home_visit_requested_at", "id")
+    )
+
+
+async def list_referrals(*, lead: Lead) -> list[Referral]:
+    """A lead's referrals, oldest first."""
+    return await Referral.filter(lead=lead).order_by("created_at", "id")
+
+
+def referral_state(referral: Referral, *, today: date | None = None) -> str:
+    """pending, done, or overdue (pending past its due date, in Asia/Shanghai)."""
+    today = today or datetime.now(SHANGHAI).date()
+    if referral.status == ReferralStatus.PENDING and referral.due_date < today:
+        return "overdue"
+    return referral.status.value
+
+
+async def reveal_subject(
+    *,
+    principal: Principal,
+    lead_id: uuid.UUID,
+    field: Literal["phone", "id_number"],
+    cipher: PiiCipher,
+) -> str:
+    """The subject's phone or ID number in full; the audit trail names the field, not the value."""
+    ensure_role(principal, REVEAL_ROLES)
+    lead = await get_lead_for_staff(principal=principal, lead_id=lead_id)
+    if field == "phone":
+        token, purpose, label = lead.subject_phone_enc, PHONE_PURPOSE, "手机号码"
+    elif field == "id_number":
+        token, purpose, label = lead.subject_id_enc, ID_PURPOSE, "身份证号码"
+    else:
+        raise ValidationFailed(f"不能查看 {field}", errors=[{"field": "field", "message": "无效"}])
+    if not token:
+        raise NotFound(f"该线索未登记{label}")
+    value = cipher.decrypt(token, purpose=purpose)
+    await record_event(
+        actor_id=principal.user_id,
+        actor_label=principal.label,
+        action="lead.reveal",
+        entity="lead",
+        entity_id=str(lead.id),
+        jurisdiction=_where(lead),
+        after={"field": field},
+    )
+    return value
+
+
+async def window_summary(
+    *, principal: Principal, day: date | None = None, now: datetime | None = None
+) -> dict[str, Any]:
+    """Per window under the jurisdiction: received and acknowledged that day, open, overdue now."""
+    ensure_role(principal, VIEW_ROLES)
+    code = _jurisdiction(principal)
+    now = now or datetime.now(UTC)
+    day = day or now.astimezone(SHANGHAI).date()
+    start = datetime.combine(day, time.min, SHANGHAI)
+    end = start + timedelta(days=1)
+    scope = Lead.filter(_scope(principal))
+
+    async def by_township(query: QuerySet[Lead]) -> dict[str | None, int]:
+        rows = (
+            await query.annotate(n=Count("id"))
+            .group_by("township_code")
+            .values_list("township_code", "n")
+        )
+        return {t: int(n) for t, n in rows}
+
+    received = await by_township(scope.filter(created_at__gte=start, created_at__lt=end))
+    acknowledged = await by_township(
+        scope.filter(acknowledged_at__gte=start, acknowledged_at__lt=end)
+    )
+    open_ = await by_township(scope.filter(queue_rank__lte=1))
+    overdue = await by_township(scope.filter(status=LeadStatus.RECEIVED, ack_due_at__lt=now))
+    windows = (
+        await Window.filter(township_code=code)
+        if len(code) >= 9
+        else await Window.filter(township_code__startswith=code)
+    )
+    codes = sorted(w.township_code for w in windows)
+    names = dict(await Division.filter(code__in=codes).values_list("code", "name"))
+    keys: list[str | None] = list(codes)
+    if len(code) <= 6 and any(None in counts for counts in (received, open_, overdue)):
+        keys.append(None)  # the county's leads still waiting for a township
+    measures = {
+        "received": received,
+        "acknowledged": acknowledged,
+        "open": open_,
+        "overdue": overdue,
+    }
+    rows: list[dict[str, Any]] = []
+    for key in keys:
+        name = names.get(key, key) if key else "县级待分派（未确定乡镇）"
+        rows.append(
+            {"township_code": key, "name": name}
+            | {measure: counts.get(key, 0) for measure, counts in measures.items()}
+        )
+    totals = {
+        measure: sum(counts.get(key, 0) for key in keys) for measure, counts in measures.items()
+    }
+    return {"day": day.isoformat(), "windows": rows, "totals": totals}
+
+
+# ---------------------------------------------------------------------------------------------
+# Acting
+
+
+def _ensure_version(lead: Lead, expected_version: int) -> None:
+    if lead.version != expected_version:
+        raise Conflict(STALE_MESSAGE, type_slug="stale-version", current_version=lead.version)
+
+
+def _ensure_state(lead: Lead, allowed: Iterable[LeadStatus], doing: str) -> None:
+    if lead.status not in set(allowed):
+        label = STATUS_LABELS.get(lead.status, lead.status)
+        raise Conflict(
+            f"该线索当前为“{label}”，不能{doing}",
+            type_slug="invalid-state",
+            status_value=lead.status.value,
+        )
+
+
+def _text(value: str | None, *, field: str, what: str, limit: int, required: bool) -> str:
+    text = (value or "").strip()
+    if required and not text:
+        raise ValidationFailed(f"请填写{what}", errors=[{"field": field, "message": "必填项"}])
+    if len(text) > limit:
+        raise ValidationFailed(
+            f"{what}不能超过 {limit} 个字", errors=[{"field": field, "message": "内容太长"}]
+        )
+    return text
+
+
+def _short(message: str) -> str:
+    return message if len(message) <= 255 else message[:254] + "…"
+
+
+async def _load(
+    principal: Principal,
+    lead_id: uuid.UUID,
+    conn: BaseDBAsyncClient | None,
+    *,
+    lock: bool,
+) -> Lead:
+    query = Lead.filter(id=lead_id)
+    if lock:
+        query = query.select_for_update()
+    lead = await (query.using_db(conn) if conn else query).first()
+    if lead is None:
+        raise NotFound("找不到该线索，或不在您的管辖范围内")
+    ensure_jurisdiction(principal, _where(lead), hide=True)
+    return lead
+
+
+def _acknowledge(lead: Lead, principal: Principal, now: datetime) -> None:
+    """Any answer from the window stops the acknowledgement clock."""
+    if lead.acknowledged_at is None:
+        lead.acknowledged_at = now
+        lead.acknowledged_by_id = principal.user_id
+    if lead.status == LeadStatus.RECEIVED:
+        lead.status = LeadStatus.ACKNOWLEDGED
+
+
+def _state(lead: Lead) -> dict[str, Any]:
+    return {"status": lead.status.value, "version": lead.version}
+
+
+async def _commit(
+    lead: Lead,
+    *,
+    principal: Principal,
+    conn: BaseDBAsyncClient,
+    action: str,
+    kind: str,
+    message: str,
+    before: dict[str, Any],
+    after: dict[str, Any],
+    jurisdiction: str | None = None,
+) -> None:
+    """Save the lead one version on, with its timeline entry and audit row."""
+    lead.version += 1
+    await lead.save(using_db=conn)
+    await LeadEvent.create(
+        lead=lead,
+        kind=kind,
+        message=_short(message),
+        actor_label=principal.label,
+        using_db=conn,
+    )
+    await record_event(
+        actor_id=principal.user_id,
+        actor_label=principal.label,
+        action=action,
+        entity="lead",
+        entity_id=str(lead.id),
+        jurisdiction=jurisdiction or _where(lead),
+        before=before,
+        after=after | _state(lead),
+        using_db=conn,
+    )
+
+
+async def acknowledge_lead(
+    *, principal: Principal, lead_id: uuid.UUID, expected_version: int
+) -> Lead:
+    """Acknowledge a received lead: the acknowledgement clock stops."""
+    ensure_role(principal, ACT_ROLES)
+    now = datetime.now(UTC)
+    async with in_transaction() as conn:
+        lead = await _load(principal, lead_id, conn, lock=True)
+        _ensure_version(lead, expected_version)
+        _ensure_state(lead, [LeadStatus.RECEIVED], "受理")
+        before = _state(lead)
+        _acknowledge(lead, principal, now)
+        await _commit(
+            lead,
+            principal=principal,
+            conn=conn,
+            action="lead.acknowledge",
+            kind="acknowledged",
+            message="窗口已受理，正在核实情况",
+            before=before,
+            after={"acknowledged_at": now.isoformat()},
+        )
+    return lead
+
+
+async def assign_lead(
+    *,
+    principal: Principal,
+    lead_id: uuid.UUID,
+    expected_version: int,
+    investigator_id: uuid.UUID,
+) -> Lead:
+    """Assign an open lead to an investigator of its township."""
+    ensure_role(principal, ACT_ROLES)
+    now = datetime.now(UTC)
+    async with in_transaction() as conn:
+        lead = await _load(principal, lead_id, conn, lock=True)
+        _ensure_version(lead, expected_version)
+        _ensure_state(lead, OPEN_STATUSES, "指派调查员")
+        if lead.township_code is None:
+            raise Conflict(
+                "该线索尚未确定乡镇（街道），请先转交到受理窗口", type_slug="invalid-state"
+            )
+        investigator = (
+            await User.filter(
+                id=investigator_id,
+                kind=UserKind.STAFF,
+                role=Role.INVESTIGATOR,
+                jurisdiction=lead.township_code,
+                is_active=True,
+            )
+            .using_db(conn)
+            .first()
+        )
+        if investigator is None:
+            raise ValidationFailed(
+                "所选人员不是本乡镇（街道）的调查员",
+                errors=[{"field": "investigator_id", "message": "不是本乡镇（街道）的调查员"}],
+            )
+        before = _state(lead) | {
+            "assigned_to": str(lead.assigned_to_id) if lead.assigned_to_id else None
+        }
+        _acknowledge(lead, principal, now)
+        lead.assigned_to_id = investigator.id
+        lead.assigned_at = now
+        await _commit(
+            lead,
+            principal=principal,
+            conn=conn,
+            action="lead.assign",
+            kind="assigned",
+            message="窗口已安排调查员跟进核实",
+            before=before,
+            after={"assigned_to": str(investigator.id)},
+        )
+    return lead
+
+
+async def request_home_visit(
+    *,
+    principal: Principal,
+    lead_id: uuid.UUID,
+    expected_version: int,
+    note: str = "",
+) -> Lead:
+    """Ask for a home visit: the reporting grid worker's (or assigned investigator's) task."""
+    ensure_role(principal, ACT_ROLES)
+    text = _text(note, field="note", what="走访说明", limit=MAX_REASON, required=False)
+    now = datetime.now(UTC)
+    async with in_transaction() as conn:
+        lead = await _load(principal, lead_id, conn, lock=True)
+        _ensure_version(lead, expected_version)
+        _ensure_state(lead, OPEN_STATUSES, "请求入户走访")
+        if lead.source != LeadSource.GRID_WORKER and lead.assigned_to_id is None:
+            raise Conflict("请先指派调查员，再请求入户走访", type_slug="invalid-state")
+        if lead.home_visit_requested_at is not None and lead.home_visit_done_at is None:
+            raise Conflict("已有尚未完成的入户走访请求", type_slug="invalid-state")
+        before = _state(lead)
+        _acknowledge(lead, principal, now)
+        lead.home_visit_requested_at = now
+        lead.home_visit_requested_by_id = principal.user_id
+        lead.home_visit_note = text
+        lead.home_visit_done_at = None
+        lead.home_visit_done_by_id = None
+        lead.home_visit_result = None
+        message = "窗口请求入户走访" + (f"：{text}" if text else "")
+        await _commit(
+            lead,
+            principal=principal,
+            conn=conn,
+            action="lead.request_visit",
+            kind="visit_requested",
+            message=message,
+            before=before,
+            after={"home_visit_note": text},
+        )
+    return lead
+
+
+async def record_visit(
+    *,
+    principal: Principal,
+    lead_id: uuid.UUID,
+    expected_version: int,
+    result: str,
+) -> Lead:
+    """Record a home visit: by the assigned investigator, the reporting worker or the window."""
+    text = _text(result, field="result", what="走访情况", limit=MAX_NOTE, required=True)
+    now = datetime.now(UTC)
+    async with in_transaction() as conn:
+        lead = await Lead.filter(id=lead_id).select_for_update().using_db(conn).first()
+        if lead is None:
+            raise NotFound("找不到该线索，或不在您的管辖范围内")
+        visit_open = lead.home_visit_requested_at is not None and lead.home_visit_done_at is None
+        if principal.kind == UserKind.GRID_WORKER:
+            if lead.reporter_id != principal.user_id:
+                raise NotFound("找不到该线索")
+            if not visit_open:
+                raise Conflict("该线索没有待完成的入户走访", type_slug="invalid-state")
+        else:
+            ensure_role(principal, (*ACT_ROLES, Role.INVESTIGATOR))
+            ensure_jurisdiction(principal, _where(lead), hide=True)
+            if principal.role == Role.INVESTIGATOR and lead.assigned_to_id != principal.user_id:
+                raise Forbidden("该线索没有指派给您")
+        _ensure_version(lead, expected_version)
+        _ensure_state(lead, [LeadStatus.ACKNOWLEDGED, LeadStatus.REFERRED], "记录入户走访")
+        before = _state(lead)
+        lead.home_visit_done_at = now
+        lead.home_visit_done_by_id = principal.user_id
+        lead.home_visit_result = text
+        await _commit(
+            lead,
+            principal=principal,
+            conn=conn,
+            action="lead.record_visit",
+            kind="visited",
+            message="已完成入户走访",
+            before=before,
+            after={"home_visit_done_at": now.isoformat()},
+        )
+    return lead
+
+
+async def merge_lead(
+    *,
+    principal: Principal,
+    lead_id: uuid.UUID,
+    expected_version: int,
+    into_lead_id: uuid.UUID,
+) -> Lead:
+    """Merge a lead into another of the same household: it ends, the other carries on."""
+    ensure_role(principal, ACT_ROLES)
+    if lead_id == into_lead_id:
+        raise ValidationFailed(
+            "不能把线索合并到它自己",
+            errors=[{"field": "into_lead_id", "message": "不能是同一条线索"}],
+        )
+    now = datetime.now(UTC)
+    async with in_transaction() as conn:
+        # Lock both rows in one order, so two clerks merging a pair both ways cannot deadlock.
+        locked = {
+            row.id: row
+            for row in await Lead.filter(id__in=[lead_id, into_lead_id])
+            .order_by("id")
+            .select_for_update()
+            .using_db(conn)
+        }
+        lead, target = locked.get(lead_id), locked.get(into_lead_id)
+        if lead is None:
+            raise NotFound("找不到该线索，或不在您的管辖范围内")
+        ensure_jurisdiction(principal, _where(lead), hide=True)
+        if target is None:
+            raise NotFound("找不到要合并到的线索，或不在您的管辖范围内")
+        ensure_jurisdiction(principal, _where(target), hide=True)
+        _ensure_version(lead, expected_version)
+        _ensure_state(lead, OPEN_STATUSES, "合并")
+        if target.status in (LeadStatus.CLOSED, LeadStatus.MERGED):
+            raise Conflict(
+                f"要合并到的线索 {target.number} 当前为“{STATUS_LABELS[target.status]}”，"
+                "不能再合并到它",
+                type_slug="invalid-state",
+            )
+        before = _state(lead)
+        target_before = _state(target)
+        _acknowledge(lead, principal, now)
+        lead.status = LeadStatus.MERGED
+        lead.merged_into = target
+        await _commit(
+            lead,
+            principal=principal,
+            conn=conn,
+            action="lead.merge",
+            kind="merged",
+            message=f"经核实与报告 {target.number} 为同一户，已合并办理",
+            before=before,
+            after={"merged_into": str(target.id), "merged_into_number": target.number},
+        )
+        # The surviving lead's history shows what joined it (its sender sees it too).
+        await _commit(
+            target,
+            principal=principal,
+            conn=conn,
+            action="lead.merge_target",
+            kind="merged_in",
+            message=f"报告 {lead.number} 与本报告为同一户，已合并到本报告办理",
+            before=target_before,
+            after={"merged_from": str(lead.id), "merged_from_number": lead.number},
+        )
+    return lead
+
+
+async def convert_lead(
+    *,
+    principal: Principal,
+    lead_id: uuid.UUID,
+    expected_version: int,
+    category: str,
+) -> Lead:
+    """Turn a lead into a received application of a category at its window (代为申请)."""
+    ensure_role(principal, ACT_ROLES)
+    if category not in CATEGORIES:
+        raise ValidationFailed(
+            f"未知救助类别 {category}",
+            errors=[{"field": "category", "message": "不是允许的取值"}],
+        )
+    # Refuse what can be refused before taking a number: a refused action writes nothing.
+    # The number is taken outside the transaction (see _next_number); a race lost after this
+    # point leaves a gap in the sequence, never a duplicate.
+    lead = await _load(principal, lead_id, None, lock=False)
+    _check_convertible(lead, expected_version)
+    assert lead.township_code is not None
+    now = datetime.now(UTC)
+    number = await _next_number(f"{lead.township_code}-SQ", now.astimezone(SHANGHAI).year)
+    label = CATEGORIES[category][0]
+    async with in_transaction() as conn:
+        lead = await _load(principal, lead_id, conn, lock=True)
+        _check_convertible(lead, expected_version)
+        assert lead.township_code is not None
+        before = _state(lead)
+        application = await Application.create(
+            id=uuid.uuid4(),
+            number=number,
+            category=category,
+            township_code=lead.township_code,
+            lead=lead,
+            applicant_name=lead.subject_name,
+            created_by_id=principal.user_id,
+            using_db=conn,
+        )
+        await record_event(
+            actor_id=principal.user_id,
+            actor_label=principal.label,
+            action="application.create",
+            entity="application",
+            entity_id=str(application.id),
+            jurisdiction=lead.township_code,
+            after={
+                "number": number,
+                "category": category,
+                "lead": str(lead.id),
+                "status": application.status.value,
+            },
+            using_db=conn,
+        )
+        _acknowledge(lead, principal, now)
+        lead.status = LeadStatus.CONVERTED
+        await _commit(
+            lead,
+            principal=principal,
+            conn=conn,
+            action="lead.convert",
+            kind="converted",
+            message=f"窗口已代为提出{label}申请，申请编号 {number}",
+            before=before,
+            after={"application": str(application.id), "number": number, "category": category},
+        )
+    return lead
+
+
+def _check_convertible(lead: Lead, expected_version: int) -> None:
+    _ensure_version(lead, expected_version)
+    _ensure_state(lead, OPEN_STATUSES, "转为申请")
+    if lead.township_code is None:
+        raise Conflict("该线索尚未确定乡镇（街道），请先转交到受理窗口", type_slug="invalid-state")
+
+
+async def get_application_for_lead(*, lead: Lead) -> Application | None:
+    """The application a lead was converted into, if any."""
+    return await Application.filter(lead=lead).order_by("created_at").first()
+
+
+async def refer_lead(
+    *,
+    principal: Principal,
+    lead_id: uuid.UUID,
+    expected_version: int,
+    department: str,
+    due_date: date,
+    note: str,
+) -> Lead:
+    """Refer an open lead to a department of its county with a due date (转办)."""
+    ensure_role(principal, ACT_ROLES)
+    if department not in DEPARTMENTS:
+        raise ValidationFailed(
+            f"未知部门 {department}", errors=[{"field": "department", "message": "不是允许的取值"}]
+        )
+    today = datetime.now(SHANGHAI).date()
+    if due_date < today:
+        raise ValidationFailed(
+            "办理期限不能早于今天", errors=[{"field": "due_date", "message": "不能早于今天"}]
+        )
+    text = _text(note, field="note", what="转办说明", limit=MAX_NOTE, required=True)
+    label = DEPARTMENTS[department][0]
+    now = datetime.now(UTC)
+    async with in_transaction() as conn:
+        lead = await _load(principal, lead_id, conn, lock=True)
+        _ensure_version(lead, expected_version)
+        _ensure_state(lead, OPEN_STATUSES, "转办")
+        office = (
+            await Department.filter(county_code=lead.county_code, kind=department)
+            .using_db(conn)
+            .first()
+        )
+        if office is None:
+            raise ValidationFailed(
+                f"本县没有登记{label}部门",
+                errors=[{"field": "department", "message": "本县无此部门"}],
+            )
+        pending = (
+            await Referral.filter(
+                lead=lead, department_kind=department, status=ReferralStatus.PENDING
+            )
+            .using_db(conn)
+            .exists()
+        )
+        if pending:
+            raise Conflict(f"该线索已转{office.name}办理，尚未反馈", type_slug="already-referred")
+        before = _state(lead)
+        referral = await Referral.create(
+            id=uuid.uuid4(),
+            lead=lead,
+            county_code=lead.county_code,
+            department_kind=department,
+            due_date=due_date,
+            note=text,
+            created_by_id=principal.user_id,
+            using_db=conn,
+        )
+        _acknowledge(lead, principal, now)
+        lead.status = LeadStatus.REFERRED
+        await _commit(
+            lead,
+            principal=principal,
+            conn=conn,
+            action="lead.refer",
+            kind="referred",
+            message=f"已转{office.name}办理，办理期限 {due_date:%Y年%m月%d日}",
+            before=before,
+            after={
+                "referral": str(referral.id),
+                "department": department,
+                "due_date": due_date.isoformat(),
+            },
+        )
+    return lead
+
+
+async def record_referral_result(
+    *, principal: Principal, referral_id: uuid.UUID, result: str
+) -> Referral:
+    """Record a department's answer to a referral; the lead's timeline says it came back."""
+    ensure_role(principal, REFERRAL_RESULT_ROLES)
+    text = _text(result, field="result", what="办理结果", limit=MAX_NOTE, required=True)
+    now = datetime.now(UTC)
+    async with in_transaction() as conn:
+        referral = (
+            await Referral.filter(id=referral_id)
+            .select_for_update()
+            .using_db(conn)
+            .prefetch_related("lead")
+            .first()
+        )
+        if referral is None:
+            raise NotFound("找不到该转办记录，或不在您的管辖范围内")
+        lead: Lead = referral.lead
+        # A department answers for its county; the window for its own leads.
+        where = referral.county_code if principal.role == Role.DEPARTMENT_OFFICER else _where(lead)
+        ensure_jurisdiction(principal, where, hide=True)
+        if referral.status != ReferralStatus.PENDING:
+            raise Conflict("该转办已反馈过办理结果", type_slug="invalid-state")
+        referral.status = ReferralStatus.DONE
+        referral.result = text
+        referral.done_at = now
+        referral.done_by_id = principal.user_id
+        await referral.save(using_db=conn)
+        label = DEPARTMENTS.get(referral.department_kind, (referral.department_kind, ""))[0]
+        await LeadEvent.create(
+            lead=lead,
+            kind="referral_done",
+            message=f"{label}部门已反馈办理结果",
+            actor_label=principal.label,
+            using_db=conn,
+        )
+        await record_event(
+            actor_id=principal.user_id,
+            actor_label=principal.label,
+            action="referral.done",
+            entity="referral",
+            entity_id=str(referral.id),
+            jurisdiction=_where(lead),
+            before={"status": ReferralStatus.PENDING.value},
+            after={"status": referral.status.value, "lead": str(lead.id)},
+            using_db=conn,
+        )
+    return referral
+
+
+async def transfer_lead(
+    *,
+    principal: Principal,
+    lead_id: uuid.UUID,
+    expected_version: int,
+    to_township: str,
+    reason: str,
+) -> Lead:
+    """Send a lead that reached the wrong window to another township's window."""
+    ensure_role(principal, ACT_ROLES)
+    text = _text(reason, field="reason", what="转交理由", limit=MAX_REASON, required=True)
+    to_township = (to_township or "").strip()
+    township = (
+        await Division.filter(code=to_township, level=Level.TOWNSHIP, abolished=False).first()
+        if len(to_township) == 9 and to_township.isdigit()
+        else None
+    )
+    if township is None or not await Window.filter(township_code=to_township).exists():
+        raise ValidationFailed(
+            f"找不到乡镇（街道）{to_township} 的受理窗口",
+            errors=[{"field": "to_township", "message": "不存在或没有受理窗口"}],
+        )
+    async with in_transaction() as conn:
+        lead = await _load(principal, lead_id, conn, lock=True)
+        _ensure_version(lead, expected_version)
+        _ensure_state(lead, TRANSFERABLE, "转交其他乡镇（街道）")
+        if lead.township_code == to_township:
+            raise ValidationFailed(
+                "该线索已在这个乡镇（街道），不能转交给它自己",
+                errors=[{"field": "to_township", "message": "与当前乡镇相同"}],
+            )
+        old = _where(lead)
+        before = _state(lead) | {"township": lead.township_code, "county": lead.county_code}
+        lead.transferred_from = old
+        lead.transfer_reason = text
+        lead.township_code = to_township
+        lead.county_code = to_township[:6]
+        lead.routed_by = "transferred"
+        lead.ambiguous = False
+        # The new window answers it afresh: the old one's acknowledgement, investigator and
+        # visit request stay in the history, not on the lead.
+        lead.status = LeadStatus.RECEIVED
+        lead.acknowledged_at = None
+        lead.acknowledged_by_id = None
+        lead.assigned_to_id = None
+        lead.assigned_at = None
+        lead.home_visit_requested_at = None
+        lead.home_visit_requested_by_id = None
+        lead.home_visit_note = ""
+        await _commit(
+            lead,
+            principal=principal,
+            conn=conn,
+            action="lead.transfer",
+            kind="transferred",
+            message=f"已转交{township.name}受理窗口（{text}）",
+            before=before,
+            after={"township": to_township, "county": lead.county_code, "reason": text},
+            jurisdiction=old,
+        )
+    return lead
+
+
+async def close_lead(
+    *,
+    principal: Principal,
+    lead_id: uuid.UUID,
+    expected_version: int,
+    reason: str | None,
+    note: str | None = None,
+) -> Lead:
+    """Close an open lead with a reason from the fixed list ("other" needs a note)."""
+    ensure_role(principal, ACT_ROLES)
+    try:
+        why = CloseReason(reason or "")
+    except ValueError:
+        raise ValidationFailed(
+            "请选择办结原因", errors=[{"field": "reason", "message": "请从列表中选择"}]
+        ) from None
+    text = _text(
+        note, field="note", what="办结说明", limit=MAX_NOTE, required=why == CloseReason.OTHER
+    )
+    now = datetime.now(UTC)
+    async with in_transaction() as conn:
+        lead = await _load(principal, lead_id, conn, lock=True)
+        _ensure_version(lead, expected_version)
+        _ensure_state(lead, OPEN_STATUSES, "办结")
+        before = _state(lead)
+        _acknowledge(lead, principal, now)
+        lead.status = LeadStatus.CLOSED
+        lead.closed_reason = why
+        lead.closed_note = text or None
+        lead.closed_at = now
+        lead.closed_by_id = principal.user_id
+        label = CLOSE_REASON_LABELS[why]
+        shown = f"{label}（{text}）" if why == CloseReason.OTHER else label
+        await _commit(
+            lead,
+            principal=principal,
+            conn=conn,
+            action="lead.close",
+            kind="closed",
+            message=f"窗口已办结：{shown}",
+            before=before,
+            after={"closed_reason": why.value, "closed_note": text or None},
+        )
+    return lead
