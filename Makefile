@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 PYTEST_ARGS ?=
 
-.PHONY: run test lint fmt migrate demo bench install clean
+.PHONY: run test lint fmt migrate demo bench install clean chromium
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; assert sys.version_info[:2] == (3, 11), "Python 3.11 is required (set PYTHON=python3.11)"'
@@ -24,7 +24,13 @@ run: install
 	$(BIN)/yimen demo
 	$(BIN)/yimen serve
 
-test: install
+# The browser tests drive Debian's chromium (headless, through playwright).
+chromium:
+	@if [ ! -x /usr/bin/chromium ]; then \
+		apt-get install -y chromium || (apt-get update && apt-get install -y chromium); \
+	fi
+
+test: install chromium
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 lint: install

@@ -94,6 +94,9 @@ def create_app(settings: Settings | None = None, *, name: str = "yimen") -> Sani
     from mobile_api import group as mobile_group
 
     app.blueprint(mobile_group)
+    from backend.console.views import group as console_bp  # pages, /console/static and /files
+
+    app.blueprint(console_bp)
     app.ctx.intake_policy = IntakePolicy(
         calendar=WorkCalendar.parse(settings.holidays, settings.makeup_workdays),
         urgent_hours=settings.ack_urgent_hours,

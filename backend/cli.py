@@ -292,7 +292,7 @@ def demo() -> None:
     settings = _settings()
     if settings.is_production:
         raise click.ClickException("生产环境不载入演示数据")
-    for line in _run_with_db(settings, load_demo):
+    for line in _run_with_db(settings, lambda: load_demo(settings=settings)):
         click.echo(line)
     click.echo(f"演示账号（密码均为 {DEMO_PASSWORD}）：")
     for account in DEMO_ACCOUNTS:
@@ -330,6 +330,7 @@ def serve(host: str | None, port: int | None, workers: int | None) -> None:
         app = loader.load()
         base = f"http://{host}:{port}"
         click.echo(f"一门通已启动：{base}/")
+        click.echo(f"  窗口控制台：{base}/console/")
         click.echo(f"  API 文档：{base}/docs")
         click.echo(f"  就绪检查：{base}/readyz")
         click.echo("  按 Ctrl-C 停止")

@@ -2,17 +2,27 @@
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 from backend.accounts.models import User
-from backend.accounts.service import UserIn, upsert_user
+from backend.accounts.service import UserIn, load_principal, upsert_user
+from backend.config import Settings
+from backend.crypto import PiiCipher
 from backend.geo import service as geo_service
 from backend.geo.boundaries import import_boundaries
 from backend.geo.models import Division, Level, TownshipBoundary
 from backend.geo.routing import process_index
+from backend.intake.models import Lead
+from backend.intake.routing import route_for_lead
+from backend.intake.schemas import ReportIn
+from backend.intake.service import IntakePolicy, Routed, submit_report
 from backend.windows import service as windows_service
 from backend.windows.models import Window
+from backend.workdays import WorkCalendar
 
 DATA_DIR = Path(__file__).parent / "data"
 DIVISIONS_DIR = DATA_DIR / "divisions"
@@ -49,7 +59,7 @@ DEMO_ACCOUNTS = (
 )
 
 
-async def load_demo() -> list[str]:
+async def load_demo(*, settings: Settings) -> list[str]:
     """Load what is missing; returns lines describing what was done."""
     done: list[str] = []
     if not await Division.filter(level=Level.TOWNSHIP).exists():
@@ -93,6 +103,9 @@ async def load_demo() -> list[str]:
             )
         )
         done.append(f"演示账号：{account.username}")
+    created = await _load_demo_leads(settings)
+    if created:
+        done.append(f"演示线索：网格员 dipu_grid 上报 {created} 条")
     return done
 
 
@@ -118,3 +131,80 @@ async def _post_demo_windows() -> None:
             "主动发现：接收网格员、村（社区）报告的困难家庭线索",
         ]
         await window.save()
+
+
+# Households the demo grid worker has reported (synthetic people, points in their villages).
+DEMO_LEADS = (
+    (
+        "张阿婆",
+        "330523001001",
+        ["elderly_alone", "serious_illness"],
+        False,
+        "独居老人，卧床两个月，子女在外地，无人照料",
+    ),
+    (
+        "李大伯",
+        "330523001200",
+        ["disaster", "no_housing"],
+        True,
+        "昨夜暴雨房屋部分倒塌，一家三口暂住邻居家",
+    ),
+    (
+        "王秀英",
+        "330523001201",
+        ["medical_expense", "no_income"],
+        False,
+        "丈夫患尿毒症长期透析，家中无固定收入",
+    ),
+)
+
+
+async def _load_demo_leads(settings: Settings) -> int:
+    """Three reports from the demo grid worker, filed through the real intake service."""
+    if await Lead.exists():
+        return 0
+    grid = await User.get(username="dipu_grid")
+    reporter = await load_principal(user_id=grid.id, token_id="", family="")
+    index = process_index()
+    await index.reload()
+    policy = IntakePolicy(
+        calendar=WorkCalendar.parse(settings.holidays, settings.makeup_workdays),
+        urgent_hours=settings.ack_urgent_hours,
+        working_days=settings.ack_working_days,
+    )
+
+    async def router(**kwargs: Any) -> Routed:
+        return await route_for_lead(index=index, settings=settings, **kwargs)
+
+    villages = {d.code: d for d in await Division.filter(code__in=[v for _, v, *_ in DEMO_LEADS])}
+    for i, (name, village, tags, urgent, text) in enumerate(DEMO_LEADS):
+        spot = villages[village]
+        report_in = ReportIn.model_validate(
+            {
+                "client_id": str(uuid.UUID(int=i + 1)),
+                "subject": {
+                    "name": name,
+                    "phone": f"1380000000{i}",
+                    "village_code": village,
+                    "address": f"{spot.name}{i + 3}号",
+                },
+                "hardship": tags,
+                "urgent": urgent,
+                "description": text,
+                "location": {
+                    "lat": spot.lat,
+                    "lng": spot.lng,
+                    "coord_type": "wgs84",
+                    "accuracy_m": 15,
+                },
+                "observed_at": datetime.now(UTC).isoformat(),
+            }
+        )
+        await submit_report(
+            report_in=report_in,
+            reporter=reporter,
+            cipher=PiiCipher(settings.pii_key_bytes),
+            policy=policy,
+            router=router,
+        )
+    return len(DEMO_LEADS)

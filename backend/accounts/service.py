@@ -270,3 +270,17 @@ async def refresh_login(
         await tokens.revoke_user(user_id)
         raise Unauthorized("账号已停用", type_slug="account-disabled")
     return pair
+
+
+async def list_investigators(*, township_code: str) -> list[User]:
+    """The active investigators of a township, for the assign form."""
+    return (
+        await User.filter(
+            kind=UserKind.STAFF,
+            role=Role.INVESTIGATOR,
+            jurisdiction=township_code,
+            is_active=True,
+        )
+        .order_by("display_name", "username")
+        .limit(200)
+    )

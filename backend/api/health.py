@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 
 from sanic import Blueprint, Request
-from sanic.response import HTTPResponse, raw
+from sanic.response import HTTPResponse, raw, redirect
 from sanic_ext import openapi
 
 from backend.api.http import ok
@@ -17,6 +17,13 @@ from backend.metrics import render_metrics
 bp = Blueprint("health")
 log = get_logger("yimen.health")
 _CHECK_TIMEOUT = 3.0
+
+
+@bp.get("/")
+@openapi.exclude()
+async def root(request: Request) -> HTTPResponse:
+    """People who open the bare address want the console."""
+    return redirect("/console/")
 
 
 @bp.get("/healthz")

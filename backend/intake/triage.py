@@ -1061,3 +1061,20 @@ async def close_lead(
             after={"closed_reason": why.value, "closed_note": text or None},
         )
     return lead
+
+
+async def find_lead_id(*, number: str) -> uuid.UUID:
+    """The id of the lead with this number (the caller then checks jurisdiction), or 404."""
+    number = number.strip()
+    if not number:
+        raise ValidationFailed(
+            "请填写要合并到的线索编号", errors=[{"field": "into", "message": "必填项"}]
+        )
+    if len(number) > 32:
+        raise ValidationFailed(
+            "线索编号不正确", errors=[{"field": "into", "message": "格式不正确"}]
+        )
+    found = await Lead.filter(number=number).values_list("id", flat=True)
+    if not found:
+        raise NotFound(f"找不到编号为 {number} 的线索，或不在您的管辖范围内")
+    return uuid.UUID(str(found[0]))

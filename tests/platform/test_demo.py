@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 from backend.accounts.models import GridAssignment, User
+from backend.config import Settings
 from backend.demo import DEMO_ACCOUNTS, load_demo
 from backend.geo.models import Division, Level, TownshipBoundary
+from backend.intake.models import Lead
 from backend.windows.models import Window
 
 
-async def test_demo_loads_everything_once(db: None) -> None:
-    done = await load_demo()
+async def test_demo_loads_everything_once(db: None, settings: Settings) -> None:
+    done = await load_demo(settings=settings)
     assert any("区划代码" in line for line in done)
     assert await Division.filter(level=Level.TOWNSHIP).count() == 41352
     assert await Division.filter(level=Level.PROVINCE).count() == 31
@@ -26,4 +28,8 @@ async def test_demo_loads_everything_once(db: None) -> None:
     )
     assert sorted(grid) == ["330523001001", "330523001002", "330523001200", "330523001201"]
     # A second `make run` reuses what the first made.
-    assert await load_demo() == []
+    leads = await Lead.filter(township_code="330523001").order_by("number")
+    assert [lead.subject_name for lead in leads] == ["张阿婆", "李大伯", "王秀英"]
+    assert all(lead.routed_by == "polygon" for lead in leads)
+    assert [lead.urgent for lead in leads] == [False, True, False]
+    assert await load_demo(settings=settings) == []

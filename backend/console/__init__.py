@@ -1,0 +1,1 @@
+"""The township window console: server-rendered pages (Jinja2 + htmx) for clerks."""

@@ -1,0 +1,222 @@
+"""Console sessions: an HttpOnly cookie naming a Redis record, a CSRF token per session."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import secrets
+import time
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+from redis.asyncio import Redis
+from sanic import Request
+from sanic.response import HTTPResponse
+
+from backend.accounts.authz import Principal
+from backend.accounts.models import UserKind
+from backend.accounts.service import load_principal
+from backend.api.http import client_ip
+from backend.config import Settings
+from backend.errors import Forbidden, Unauthorized
+
+COOKIE = "yimen_console"
+# Before login there is no session to hold a CSRF token: the login form carries an HMAC of a
+# nonce kept in this cookie instead (so a foreign site cannot log a browser into its account).
+LOGIN_COOKIE = "yimen_console_login"
+COOKIE_PATH = "/console"
+CSRF_FIELD = "csrf_token"
+CSRF_HEADER = "x-csrf-token"
+# However busy the clerk, a console login ends after a working day.
+ABSOLUTE_TTL = 12 * 3600
+LOGIN_FORM_TTL = 3600
+# What a console principal carries where an API caller's carries its access token's id.
+SESSION_KIND = "console"
+CSRF_FAILED = "页面已过期或来源不明（安全校验未通过），请刷新页面后重试"
+
+
+@dataclass(frozen=True)
+class Session:
+    """A signed-in console session as stored in Redis (the cookie holds only its id)."""
+
+    key: str
+    user_id: uuid.UUID
+    csrf: str
+    created: int
+
+
+def _digest(session_id: str) -> str:
+    # Redis holds the hash of the cookie value: a copy of Redis does not hand out sessions.
+    return hashlib.sha256(session_id.encode()).hexdigest()
+
+
+class SessionStore:
+    """Create, read (sliding expiry) and delete console sessions."""
+
+    def __init__(self, redis: Redis, *, settings: Settings) -> None:
+        self._redis = redis
+        self._prefix = settings.redis_prefix + "console:session:"
+        self._idle = settings.access_token_ttl
+        self._login_key = hashlib.sha256(
+            b"yimen console login form\x00" + settings.secret_key.encode()
+        ).digest()
+        self.secure = settings.env != "development"
+
+    async def create(self, *, user_id: uuid.UUID) -> tuple[str, Session]:
+        """A new session for a user; returns the cookie value and the session."""
+        session_id = secrets.token_urlsafe(32)
+        session = Session(
+            key=_digest(session_id),
+            user_id=user_id,
+            csrf=secrets.token_urlsafe(32),
+            created=int(time.time()),
+        )
+        record = json.dumps({"u": str(user_id), "c": session.csrf, "t": session.created})
+        await self._redis.set(self._prefix + session.key, record, ex=self._idle)
+        return session_id, session
+
+    async def load(self, session_id: str | None) -> Session | None:
+        """The live session a cookie names (its idle timer restarted), or None."""
+        if not session_id or len(session_id) > 128:
+            return None
+        key = _digest(session_id)
+        raw = await self._redis.getex(self._prefix + key, ex=self._idle)
+        if raw is None:
+            return None
+        try:
+            data: dict[str, Any] = json.loads(raw)
+            session = Session(
+                key=key, user_id=uuid.UUID(data["u"]), csrf=str(data["c"]), created=int(data["t"])
+            )
+        except (ValueError, KeyError, TypeError):
+            await self._redis.delete(self._prefix + key)
+            return None
+        if time.time() - session.created > ABSOLUTE_TTL:
+            await self._redis.delete(self._prefix + key)
+            return None
+        return session
+
+    async def delete(self, session: Session) -> None:
+        """End a session at once."""
+        await self._redis.delete(self._prefix + session.key)
+
+    def login_token(self, nonce: str) -> str:
+        """The login form's CSRF token for the nonce in the browser's login cookie."""
+        return hmac.new(self._login_key, nonce.encode(), hashlib.sha256).hexdigest()
+
+    def check_login_token(self, nonce: str | None, token: str | None) -> bool:
+        """Whether a login form came from our page in this browser."""
+        if not nonce or not token or len(nonce) > 128:
+            return False
+        return hmac.compare_digest(self.login_token(nonce), token)
+
+    def set_cookie(self, response: HTTPResponse, session_id: str) -> None:
+        """Hand the session id to the browser (not readable by scripts, not sent cross-site)."""
+        response.add_cookie(
+            COOKIE,
+            session_id,
+            path=COOKIE_PATH,
+            httponly=True,
+            samesite="Lax",
+            secure=self.secure,
+            max_age=ABSOLUTE_TTL,
+        )
+
+    def clear_cookie(self, response: HTTPResponse, name: str = COOKIE) -> None:
+        """Tell the browser to forget a console cookie."""
+        response.add_cookie(
+            name,
+            "",
+            path=COOKIE_PATH,
+            httponly=True,
+            samesite="Lax",
+            secure=self.secure,
+            max_age=0,
+        )
+
+    def set_login_cookie(self, response: HTTPResponse, nonce: str) -> None:
+        """The nonce the login form's token is bound to."""
+        response.add_cookie(
+            LOGIN_COOKIE,
+            nonce,
+            path=COOKIE_PATH,
+            httponly=True,
+            samesite="Lax",
+            secure=self.secure,
+            max_age=LOGIN_FORM_TTL,
+        )
+
+
+def sessions(request: Request) -> SessionStore:
+    """The session store of this app (built on first use: it needs the app's Redis)."""
+    ctx = request.app.ctx
+    store: SessionStore | None = getattr(ctx, "console_sessions", None)
+    if store is None:
+        store = SessionStore(ctx.redis, settings=ctx.settings)
+        ctx.console_sessions = store
+    return store
+
+
+async def current_session(request: Request) -> tuple[Session, Principal] | None:
+    """The signed-in staff member of this request, or None."""
+    session = await sessions(request).load(request.cookies.get(COOKIE))
+    if session is None:
+        return None
+    try:
+        principal = await load_principal(
+            user_id=session.user_id, token_id=SESSION_KIND, family=session.key[:32]
+        )
+    except Unauthorized:
+        # Disabled or deleted since signing in: the session ends with the account.
+        await sessions(request).delete(session)
+        return None
+    if principal.kind != UserKind.STAFF:
+        await sessions(request).delete(session)
+        return None
+    return session, principal
+
+
+def submitted_csrf(request: Request) -> str:
+    """The CSRF token a request carries: htmx sends a header, plain forms a hidden field."""
+    header = request.headers.get(CSRF_HEADER)
+    if header:
+        return header
+    form = request.form if _is_form(request) else None
+    value = form.get(CSRF_FIELD) if form else None
+    return value or ""
+
+
+def ensure_csrf(request: Request, session: Session) -> None:
+    """403 unless a state-changing request carries this session's CSRF token."""
+    if not hmac.compare_digest(submitted_csrf(request).encode(), session.csrf.encode()):
+        raise Forbidden(CSRF_FAILED, type_slug="csrf-failed", title="安全校验未通过")
+
+
+def _is_form(request: Request) -> bool:
+    content_type = (request.content_type or "").lower()
+    return content_type.startswith(("application/x-www-form-urlencoded", "multipart/form-data"))
+
+
+async def login(request: Request, *, username: str, password: str) -> tuple[str, Principal]:
+    """Check a staff login (rate-limited like the API's); returns a new session's cookie value."""
+    user, pair = await request.app.ctx.login.login(
+        username=username,
+        password=password,
+        client_ip=client_ip(request),
+        kinds=(UserKind.STAFF,),
+    )
+    # The console authenticates by cookie: the bearer tokens a login issues are not needed.
+    claims = await request.app.ctx.tokens.verify_access(pair.access_token)
+    await request.app.ctx.tokens.revoke_family(claims.family)
+    session_id, session = await sessions(request).create(user_id=user.id)
+    principal = await load_principal(
+        user_id=user.id, token_id=SESSION_KIND, family=session.key[:32]
+    )
+    return session_id, principal
+
+
+def new_nonce() -> str:
+    """A random value for the login cookie."""
+    return secrets.token_urlsafe(24)
