@@ -18,7 +18,6 @@ import random
 import re
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -30,10 +29,10 @@ from pathlib import Path
 
 import asyncpg
 import httpx
+from benchlib import ADMIN, free_port, percentile, wait_http
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
-ADMIN = "postgres://postgres@127.0.0.1:5432/postgres"
 BOUNDARIES = ROOT / "backend" / "data" / "boundaries" / "demo-townships-wgs84.geojson"
 VILLAGES = ROOT / "backend" / "data" / "boundaries" / "demo-villages.csv"
 CLERK = ("dipu_clerk", "yimen-demo-2026", "330523001")
@@ -111,30 +110,6 @@ NAIVE_SQL = (
 )
 NAIVE_COUNT_SQL = "SELECT COUNT(*) FROM intake_lead WHERE township_code = $1"
 NEXT_LINK = re.compile(r'<a href="([^"]+)" rel="next">')
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def percentile(values: list[float], p: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(len(ordered) * p))] * 1000
-
-
-async def wait_http(url: str, limit_s: float = 60) -> None:
-    deadline = time.monotonic() + limit_s
-    async with httpx.AsyncClient() as client:
-        while time.monotonic() < deadline:
-            try:
-                if (await client.get(url)).status_code < 500:
-                    return
-            except httpx.HTTPError:
-                pass
-            await asyncio.sleep(0.3)
-    raise RuntimeError(f"{url} did not come up")
 
 
 def townships() -> list[tuple[str, str]]:

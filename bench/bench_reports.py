@@ -13,7 +13,6 @@ import json
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -25,10 +24,10 @@ from pathlib import Path
 
 import asyncpg
 import httpx
+from benchlib import ADMIN, free_port, percentile, wait_http
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
-ADMIN = "postgres://postgres@127.0.0.1:5432/postgres"
 CONNECTIONS = 32
 BARE_APP = textwrap.dedent(
     """
@@ -42,30 +41,6 @@ BARE_APP = textwrap.dedent(
             motd=False)
     """
 )
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def percentile(values: list[float], p: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(len(ordered) * p))] * 1000
-
-
-async def wait_http(url: str, limit_s: float = 60) -> None:
-    deadline = time.monotonic() + limit_s
-    async with httpx.AsyncClient() as client:
-        while time.monotonic() < deadline:
-            try:
-                if (await client.get(url)).status_code < 500:
-                    return
-            except httpx.HTTPError:
-                pass
-            await asyncio.sleep(0.3)
-    raise RuntimeError(f"{url} did not come up")
 
 
 def ensure_wrk() -> str:
