@@ -24,7 +24,7 @@ from pathlib import Path
 
 import asyncpg
 import httpx
-from benchlib import ADMIN, free_port, percentile, wait_http
+from benchlib import create_database, drop_database, free_port, percentile, wait_http, yimen_env
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
@@ -112,20 +112,9 @@ def row(name: str, rate: float, p50: float, p99: float) -> float:
 
 
 async def main(seconds: float) -> None:
-    database = f"yimen_bench_{os.getpid()}"
-    admin = await asyncpg.connect(ADMIN)
-    await admin.execute(f'CREATE DATABASE "{database}"')
-    await admin.close()
-    dsn = f"postgres://postgres@127.0.0.1:5432/{database}"
+    database, dsn = await create_database()
     work = Path(tempfile.mkdtemp(prefix="yimen-bench-"))
-    env = {k: v for k, v in os.environ.items() if not k.startswith("YIMEN_")} | {
-        "YIMEN_DATABASE_URL": dsn,
-        "YIMEN_REDIS_URL": "redis://127.0.0.1:6379/12",
-        "YIMEN_REDIS_PREFIX": f"bench{os.getpid()}:",
-        "YIMEN_DATA_DIR": str(work),
-        "YIMEN_LOG_LEVEL": "WARNING",
-        "YIMEN_LOGIN_RATE_LIMIT": "1000/minute",
-    }
+    env = yimen_env(dsn, work)
     cli = [sys.executable, "-m", "backend.cli"]
     procs: list[subprocess.Popen[bytes]] = []
     try:
@@ -202,9 +191,7 @@ async def main(seconds: float) -> None:
                 proc.wait(timeout=20)
             except subprocess.TimeoutExpired:
                 proc.kill()
-        admin = await asyncpg.connect(ADMIN)
-        await admin.execute(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
-        await admin.close()
+        await drop_database(database)
 
 
 if __name__ == "__main__":
