@@ -18,9 +18,11 @@ from backend.geo.routing import process_index
 from backend.intake.routing import route_for_lead
 from backend.intake.service import IntakePolicy, Routed
 from backend.jobs.broker import make_broker
-from backend.jobs.tasks import process_photo_task
+from backend.jobs.tasks import process_photo_task, send_notice_task
 from backend.logs import configure_logging, get_logger
+from backend.notify.service import pending_notices
 from backend.redis_conn import connect_redis
+from backend.wechat import create_wechat
 from backend.workdays import WorkCalendar
 from storage import ObjectStore, StorageError, create_store
 
@@ -94,6 +96,9 @@ def create_app(settings: Settings | None = None, *, name: str = "yimen") -> Sani
     from mobile_api import group as mobile_group
 
     app.blueprint(mobile_group)
+    from backend.api.mp import group as mp_group
+
+    app.blueprint(mp_group)
     from backend.console.views import group as console_bp  # pages, /console/static and /files
 
     app.blueprint(console_bp)
@@ -143,6 +148,17 @@ def create_app(settings: Settings | None = None, *, name: str = "yimen") -> Sani
             return await route_for_lead(index=app.ctx.routing, settings=settings, **kwargs)
 
         app.ctx.route_lead = route_lead
+        app.ctx.wechat = create_wechat(settings)
+
+        async def enqueue_notices() -> None:
+            # After a console action commits: send what it queued now, not at the next sweep.
+            try:
+                for notice_id in await pending_notices(limit=50):
+                    await send_notice_task.kicker().with_broker(app.ctx.broker).kiq(str(notice_id))
+            except Exception as exc:
+                log.warning("could not queue status messages", error=str(exc))
+
+        app.ctx.enqueue_notices = enqueue_notices
         app.ctx.login = LoginService(
             tokens=app.ctx.tokens,
             limiter_storage=app.ctx.limiter_storage,
@@ -152,6 +168,7 @@ def create_app(settings: Settings | None = None, *, name: str = "yimen") -> Sani
     @app.after_server_stop
     async def close_resources(app: Sanic, _loop: Any = None) -> None:
         await app.ctx.broker.shutdown()
+        app.ctx.wechat.close()
         await app.ctx.redis.aclose()
         await close_db()
 

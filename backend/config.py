@@ -67,6 +67,15 @@ class Settings:
     makeup_workdays: str = ""
     nearest_window_m: float = 3000.0
     max_gps_accuracy_m: float = 2000.0
+    # WeChat mini-program. An empty appid means the development stand-in (no WeChat needed),
+    # which production refuses.
+    wechat_appid: str = ""
+    wechat_secret: str = ""
+    wechat_api_base: str = "https://api.weixin.qq.com"
+    wechat_status_template: str = ""
+    wechat_mp_state: str = "formal"
+    help_rate_limit: str = "5/hour"
+    help_device_rate_limit: str = "10/hour"
 
     @property
     def is_production(self) -> bool:
@@ -99,6 +108,8 @@ class Settings:
             raise ConfigError("YIMEN_PII_KEY must be base64") from None
         if len(key) != 32:
             raise ConfigError("YIMEN_PII_KEY must decode to 32 bytes")
+        if self.wechat_mp_state not in ("formal", "trial", "developer"):
+            raise ConfigError("YIMEN_WECHAT_MP_STATE must be formal, trial or developer")
         if self.workers < 1:
             raise ConfigError("YIMEN_WORKERS must be at least 1")
         if self.is_production:
@@ -113,6 +124,10 @@ class Settings:
                 problems.append("YIMEN_REDIS_URL must be set in production")
             if not self.s3_endpoint:
                 problems.append("YIMEN_S3_ENDPOINT must be set in production")
+            if not self.wechat_appid or not self.wechat_secret:
+                problems.append(
+                    "YIMEN_WECHAT_APPID and YIMEN_WECHAT_SECRET must be set in production"
+                )
             if problems:
                 raise ConfigError("refusing to start in production: " + "; ".join(problems))
 
@@ -155,6 +170,13 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         max_gps_accuracy_m=float(
             _int("YIMEN_MAX_GPS_ACCURACY_M", get("MAX_GPS_ACCURACY_M", "2000"))
         ),
+        wechat_appid=get("WECHAT_APPID"),
+        wechat_secret=get("WECHAT_SECRET"),
+        wechat_api_base=get("WECHAT_API_BASE", "https://api.weixin.qq.com").rstrip("/"),
+        wechat_status_template=get("WECHAT_STATUS_TEMPLATE"),
+        wechat_mp_state=get("WECHAT_MP_STATE", "formal"),
+        help_rate_limit=get("HELP_RATE_LIMIT", "5/hour"),
+        help_device_rate_limit=get("HELP_DEVICE_RATE_LIMIT", "10/hour"),
     )
     settings.ensure_valid()
     return settings

@@ -16,6 +16,7 @@ MODEL_MODULES = [
     "backend.integrity.models",
     "backend.intake.models",
     "backend.cases.models",
+    "backend.notify.models",
 ]
 
 

@@ -121,6 +121,9 @@ def configure_logging(*, level: str = "INFO", json: bool = True) -> None:
         lg = logging.getLogger(name)
         lg.handlers = []
         lg.propagate = True
+    # urllib3 (under wechatpy) logs whole request URLs at DEBUG, and jscode2session carries the
+    # AppSecret in its query string: never below INFO, whatever the root level.
+    logging.getLogger("urllib3").setLevel(max(logging.INFO, logging.getLevelName(level)))
 
 
 def get_logger(name: str) -> Any:

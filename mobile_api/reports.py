@@ -13,7 +13,7 @@ from sanic_ext import openapi
 
 from backend.accounts.authz import Principal
 from backend.accounts.models import UserKind
-from backend.api.http import body, ok, protected, query
+from backend.api.http import accept_photo, body, multipart_photo, ok, protected, query
 from backend.crypto import mask_id_number, mask_phone
 from backend.errors import BadRequest, ValidationFailed
 from backend.geo.models import Division
@@ -23,7 +23,7 @@ from backend.intake.models import Lead, LeadPhoto
 from backend.intake.schemas import ReportIn, ReportListQuery
 from backend.intake.triage import SENDER_STATUS_LABELS
 from backend.windows.models import Window
-from storage.photos import MAX_BYTES, PhotoRejected, validate_upload
+from storage.photos import MAX_BYTES
 
 bp = Blueprint("mobile_reports", url_prefix="/reports")
 
@@ -218,15 +218,31 @@ async def put_photo(
     lead = await service.get_lead_for_reporter(
         lead_id=_uuid(lead_id, "报告编号"), reporter=principal
     )
-    photo_uuid = _uuid(client_photo_id, "照片编号")
-    data = request.body or b""
-    try:
-        info = validate_upload(data)
-    except PhotoRejected as exc:
-        status = 413 if exc.code == "too-large" else 422
-        raise BadRequest(
-            exc.message, status=status, type_slug=f"photo-{exc.code}", title="照片无法接收"
-        ) from None
+    return await _store_photo(
+        request, lead, _uuid(client_photo_id, "照片编号"), request.body or b"", principal
+    )
+
+
+@bp.post("/<lead_id:str>/photos")
+@openapi.summary("上传一张照片（multipart，供小程序 wx.uploadFile 使用）")
+@openapi.description(
+    "multipart/form-data：文件字段 file，另附字段 client_photo_id（UUID）。其余规则同 PUT。"
+)
+@openapi.secured("bearer")
+@protected(kinds=[UserKind.GRID_WORKER])
+async def post_photo(request: Request, lead_id: str, principal: Principal) -> HTTPResponse:
+    """Upload one photo as multipart form data (wx.uploadFile)."""
+    lead = await service.get_lead_for_reporter(
+        lead_id=_uuid(lead_id, "报告编号"), reporter=principal
+    )
+    client_photo_id, data = multipart_photo(request)
+    return await _store_photo(request, lead, client_photo_id, data, principal)
+
+
+async def _store_photo(
+    request: Request, lead: Lead, client_photo_id: uuid.UUID, data: bytes, principal: Principal
+) -> HTTPResponse:
+    info = accept_photo(data)
     store = request.app.ctx.store
 
     async def put_original(key: str, payload: bytes, mime: str) -> None:
@@ -234,7 +250,7 @@ async def put_photo(
 
     photo, created = await service.add_photo(
         lead=lead,
-        client_photo_id=photo_uuid,
+        client_photo_id=client_photo_id,
         data=data,
         mime=info.mime,
         reporter=principal,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import itertools
 import shutil
+import uuid
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
@@ -22,6 +23,7 @@ from tests.harness.seaweed import SeaweedServer, s3_server
 from tests.harness.services import Postgres, RedisServer, start_postgres, start_redis
 
 __all__ = ["s3_server"]
+pytest_plugins = ["tests.harness.wechat_plugin"]
 
 # Many apps start in one process here; test mode keeps Sanic's start-up rewrites repeatable.
 Sanic.test_mode = True
@@ -90,7 +92,8 @@ def settings(
         s3_access_key=s3_server.access_key,
         s3_secret_key=s3_server.secret_key,
         s3_bucket=TEST_BUCKET,
-        redis_prefix=f"yimen-test:{n}:",
+        # A random part too: two test runs may share the local Redis.
+        redis_prefix=f"yimen-test:{n}:{uuid.uuid4().hex[:8]}:",
         log_json=True,
         login_rate_limit="5/minute",
     )

@@ -17,6 +17,7 @@ from tortoise.transactions import in_transaction
 from backend.accounts.authz import Principal
 from backend.accounts.models import GridAssignment, Role, User, UserKind
 from backend.accounts.tokens import TokenPair, TokenStore
+from backend.crypto import PiiCipher
 from backend.errors import NotFound, TooManyRequests, Unauthorized, ValidationFailed
 from backend.geo import service as geo_service
 from backend.geo.models import Level
@@ -284,3 +285,33 @@ async def list_investigators(*, township_code: str) -> list[User]:
         .order_by("display_name", "username")
         .limit(200)
     )
+
+
+USER_PHONE_PURPOSE = "user.phone"
+
+
+async def set_resident_phone(*, user_id: uuid.UUID, phone: str, cipher: PiiCipher) -> User:
+    """Bind the phone WeChat vouched for to a resident (encrypted, with its blind index)."""
+    async with in_transaction() as conn:
+        user = await User.filter(id=user_id).select_for_update().using_db(conn).first()
+        if user is None or user.kind != UserKind.RESIDENT:
+            raise NotFound("找不到该用户")
+        user.phone_enc = cipher.encrypt(phone, purpose=USER_PHONE_PURPOSE)
+        user.phone_index = cipher.blind_index(phone, purpose=USER_PHONE_PURPOSE)
+        await user.save(using_db=conn, update_fields=["phone_enc", "phone_index", "updated_at"])
+        await record_event(
+            actor_id=user.id,
+            actor_label="resident",
+            action="user.phone_bind",
+            entity="user",
+            entity_id=str(user.id),
+            jurisdiction=None,
+            after={"phone": "bound"},
+            using_db=conn,
+        )
+    return user
+
+
+def resident_phone(user: User, cipher: PiiCipher) -> str | None:
+    """A resident's bound phone in clear (for the server's own use, never logged)."""
+    return cipher.decrypt(user.phone_enc, purpose=USER_PHONE_PURPOSE) if user.phone_enc else None

@@ -9,6 +9,8 @@ import uuid
 from collections.abc import Awaitable, Callable, Iterable
 from typing import Any, TypeVar
 
+from limits import parse as parse_limit
+from limits.aio.strategies import MovingWindowRateLimiter
 from pydantic import BaseModel
 from sanic import Request
 from sanic.exceptions import SanicException
@@ -18,11 +20,19 @@ from sanic.response import HTTPResponse, json
 from backend.accounts.authz import Principal, ensure_kind, ensure_role
 from backend.accounts.models import Role, UserKind
 from backend.accounts.service import load_principal
-from backend.errors import PROBLEM_CONTENT_TYPE, Problem, Unauthorized
+from backend.errors import (
+    PROBLEM_CONTENT_TYPE,
+    BadRequest,
+    Problem,
+    TooManyRequests,
+    Unauthorized,
+    ValidationFailed,
+)
 from backend.logs import get_logger
 from backend.metrics import REQUEST_LATENCY, REQUESTS
 from backend.request_context import set_request_id
 from backend.validation import parse_json_body, parse_model
+from storage.photos import PhotoRejected, UploadInfo, validate_upload
 
 log = get_logger("yimen.http")
 M = TypeVar("M", bound=BaseModel)
@@ -168,3 +178,51 @@ def protected(
 def ok(data: Any, status: int = 200, headers: dict[str, str] | None = None) -> HTTPResponse:
     """A JSON response (UTF-8, Chinese unescaped)."""
     return json(data, status=status, headers=headers, ensure_ascii=False)
+
+
+def accept_photo(data: bytes) -> UploadInfo:
+    """Sniff and check an uploaded photo; 413 or 422 with the reason when it is refused."""
+    try:
+        return validate_upload(data)
+    except PhotoRejected as exc:
+        status = 413 if exc.code == "too-large" else 422
+        raise BadRequest(
+            exc.message, status=status, type_slug=f"photo-{exc.code}", title="照片无法接收"
+        ) from None
+
+
+def multipart_photo(request: Request) -> tuple[uuid.UUID, bytes]:
+    """The one file and client_photo_id of a wx.uploadFile-style multipart upload."""
+    if "multipart/form-data" not in (request.content_type or ""):
+        raise BadRequest(
+            "照片应以 multipart/form-data 上传（文件字段 file，另附 client_photo_id）",
+            status=415,
+            type_slug="unsupported-media-type",
+            title="不支持的内容类型",
+        )
+    files = request.files.getlist("file") if request.files else []
+    if len(files) != 1:
+        raise ValidationFailed(
+            "请在 file 字段中上传一张照片",
+            errors=[{"field": "file", "message": "应为一个文件"}],
+        )
+    raw_id = request.form.get("client_photo_id", "") if request.form else ""
+    try:
+        client_photo_id = uuid.UUID(raw_id)
+    except ValueError:
+        raise ValidationFailed(
+            "client_photo_id 格式不正确（应为 UUID）",
+            errors=[{"field": "client_photo_id", "message": "应为 UUID"}],
+        ) from None
+    return client_photo_id, files[0].body or b""
+
+
+async def ensure_rate(request: Request, *, limit: str, key: tuple[str, str], message: str) -> None:
+    """Count one request against a limit (limits on Redis); 429 with Retry-After past it."""
+    item = parse_limit(limit)
+    limiter = MovingWindowRateLimiter(request.app.ctx.limiter_storage)
+    if not await limiter.hit(item, *key):
+        stats = await limiter.get_window_stats(item, *key)
+        raise TooManyRequests(
+            message, headers={"Retry-After": str(max(1, int(stats.reset_time - time.time())))}
+        )

@@ -1,4 +1,4 @@
-"""Leads: reports from grid workers (and, later, residents' help requests), their photos."""
+"""Leads: reports from grid workers and residents' help requests, their photos."""
 
 from __future__ import annotations
 
@@ -127,6 +127,13 @@ class Lead(Model):
     # The township (or, for a county-level lead, the county) a transfer took it from.
     transferred_from = fields.CharField(max_length=9, null=True)
     transfer_reason = fields.CharField(max_length=255, null=True)
+    # A resident's help request (source resident): for herself or someone else, how she knows
+    # them, her own contact phone, and WeChat's content verdict "review" (a clerk looks twice).
+    for_self = fields.BooleanField(default=False)
+    subject_relation = fields.CharField(max_length=32, default="")
+    contact_phone_enc = fields.TextField(null=True)
+    content_review = fields.BooleanField(default=False)
+    device_id = fields.CharField(max_length=64, null=True)
 
     merged_leads: fields.ReverseRelation[Lead]
     referrals: fields.ReverseRelation[Referral]

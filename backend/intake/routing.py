@@ -91,3 +91,8 @@ async def route_for_lead(
         routed_by=result.routed_by,
         ambiguous=result.ambiguous,
     )
+
+
+def township_point(index: RoutingIndex, township_code: str) -> tuple[float, float] | None:
+    """A point inside a township (WGS-84), where a window has no coordinates of its own."""
+    return _representative(index.index).get(township_code)

@@ -165,3 +165,86 @@ class ReportListQuery(BaseModel):
 
     cursor: str | None = Field(default=None, max_length=200)
     limit: int = Field(default=20, ge=1, le=100)
+
+
+def normalise_phone(value: str | None) -> str | None:
+    """Digits of a phone number (a +86 prefix dropped), or ValueError."""
+    if not value:
+        return None
+    digits = value.replace("-", "").replace(" ", "")
+    if digits.startswith("+86"):
+        digits = digits[3:]
+    if not digits.isdigit() or not 7 <= len(digits) <= 12:
+        raise ValueError("电话号码格式不正确")
+    return digits
+
+
+class HelpSubjectIn(BaseModel):
+    """Who needs help: the resident herself, or someone she asks for."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    name: str | None = Field(default=None, max_length=64)
+    phone: str | None = Field(default=None, max_length=20)
+    address: str | None = Field(default=None, max_length=255)
+    village_code: str | None = Field(default=None, pattern=r"^[0-9]{12}$")
+
+    @field_validator("phone")
+    @classmethod
+    def _phone(cls, value: str | None) -> str | None:
+        return normalise_phone(value)
+
+
+class HelpRequestIn(BaseModel):
+    """A resident's request for help from the mini-program (一键求助 when quick)."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    client_id: uuid.UUID
+    device_id: str = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9._:-]+$")
+    for_self: bool = True
+    quick: bool = False
+    subject: HelpSubjectIn = Field(default_factory=HelpSubjectIn)
+    relation: str | None = Field(default=None, max_length=32)
+    hardship: list[str] = Field(default_factory=list, max_length=len(HARDSHIP_TAGS))
+    description: str = Field(default="", max_length=2000)
+    urgent: bool = False
+    contact_phone: str | None = Field(default=None, max_length=20)
+    location: LocationIn | None = None
+
+    @field_validator("contact_phone")
+    @classmethod
+    def _contact(cls, value: str | None) -> str | None:
+        return normalise_phone(value)
+
+    @field_validator("hardship")
+    @classmethod
+    def _tags(cls, tags: list[str]) -> list[str]:
+        unknown = [t for t in tags if t not in HARDSHIP_TAGS]
+        if unknown:
+            raise ValueError(f"未知困难类型 {', '.join(unknown)}，可选：{', '.join(HARDSHIP_TAGS)}")
+        return list(dict.fromkeys(tags))
+
+    @model_validator(mode="after")
+    def _complete(self) -> HelpRequestIn:
+        if self.location is None and not self.subject.village_code:
+            raise ValueError("请允许定位，或选择所在村（社区）")
+        if self.quick:
+            return self
+        if not self.for_self and not self.subject.name:
+            raise ValueError("为他人求助时，请填写对方的姓名或称呼")
+        if not self.hardship:
+            raise ValueError("请至少选择一项困难情况")
+        if not self.description:
+            raise ValueError("请简单说明遇到的困难")
+        return self
+
+    def free_text(self) -> list[str]:
+        """Everything the resident typed, for WeChat's content check."""
+        parts = [
+            self.description,
+            self.subject.name or "",
+            self.subject.address or "",
+            self.relation or "",
+        ]
+        return [p for p in parts if p]

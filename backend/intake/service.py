@@ -12,12 +12,15 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import h3
+from pydantic import BaseModel
 from tortoise import connections
 from tortoise.exceptions import IntegrityError
 from tortoise.expressions import Q
 from tortoise.transactions import in_transaction
 
 from backend.accounts.authz import Principal
+from backend.accounts.models import User
+from backend.accounts.service import resident_phone
 from backend.crypto import PiiCipher
 from backend.errors import Conflict, NotFound, ValidationFailed
 from backend.geo.coords import haversine_m, to_wgs84
@@ -32,7 +35,7 @@ from backend.intake.models import (
     PhotoStatus,
     SuspectedDuplicate,
 )
-from backend.intake.schemas import ReportIn
+from backend.intake.schemas import HelpRequestIn, LocationIn, ReportIn
 from backend.integrity.service import record_event
 from backend.workdays import WorkCalendar
 
@@ -74,8 +77,7 @@ class IntakePolicy:
 
 def request_hash(report_in: ReportIn) -> str:
     """A fingerprint of what the phone sent (client_id included), for replay checks."""
-    canonical = json.dumps(report_in.model_dump(mode="json"), sort_keys=True, ensure_ascii=False)
-    return hashlib.sha256(canonical.encode()).hexdigest()
+    return _fingerprint(report_in)
 
 
 def is_urgent(report_in: ReportIn) -> bool:
@@ -162,67 +164,176 @@ async def submit_report(
     if existing is not None:
         return _replayed(existing, fingerprint), False
     subject = report_in.subject
-    if subject.village_code:
-        village = await Division.filter(code=subject.village_code, abolished=False).first()
-        if village is None:
-            raise ValidationFailed(f"村（社区）代码 {subject.village_code} 不存在或已撤销")
-    point = None
-    if report_in.location is not None:
-        loc = report_in.location
-        point = to_wgs84(loc.lng, loc.lat, loc.coord_type)
+    await _ensure_village(subject.village_code)
+    point = _point(report_in.location)
     routed = await router(
         point=point,
         accuracy_m=report_in.location.accuracy_m if report_in.location else None,
         village_code=subject.village_code,
         reporter=reporter,
     )
-    now = datetime.now(UTC)
     urgent = is_urgent(report_in)
+    return await _file_lead(
+        reporter=reporter,
+        client_id=report_in.client_id,
+        fingerprint=fingerprint,
+        routed=routed,
+        policy=policy,
+        location=report_in.location,
+        point=point,
+        values={
+            "source": LeadSource.GRID_WORKER,
+            "subject_name": subject.name,
+            "subject_phone_enc": _encrypt(cipher, subject.phone, PHONE_PURPOSE),
+            "subject_id_enc": _encrypt(cipher, subject.id_number, ID_PURPOSE),
+            "subject_id_index": (
+                cipher.blind_index(subject.id_number, purpose=ID_PURPOSE)
+                if subject.id_number
+                else None
+            ),
+            "subject_address": subject.address or "",
+            "subject_village_code": subject.village_code,
+            "household_size": subject.household_size,
+            "hardship": report_in.hardship,
+            "description": report_in.description,
+            "urgent": urgent,
+            "observed_at": report_in.observed_at,
+        },
+    )
+
+
+QUICK_HELP_DESCRIPTION = "居民通过小程序“一键求助”发出求助，请尽快电话联系并核实情况"
+
+
+async def submit_help_request(
+    *,
+    help_in: HelpRequestIn,
+    resident: Principal,
+    cipher: PiiCipher,
+    policy: IntakePolicy,
+    router: Callable[..., Awaitable[Routed]],
+    before_create: Callable[[], Awaitable[bool]],
+) -> tuple[Lead, bool]:
+    """File a resident's help request as a lead; a replay returns the first (created False).
+
+    before_create runs only for a new request (rate limits, WeChat's content check) and says
+    whether the text needs a clerk's second look.
+    """
+    fingerprint = _fingerprint(help_in)
+    existing = await Lead.filter(reporter_id=resident.user_id, client_id=help_in.client_id).first()
+    if existing is not None:
+        return _replayed(existing, fingerprint), False
+    subject = help_in.subject
+    await _ensure_village(subject.village_code)
+    point = _point(help_in.location)
+    routed = await router(
+        point=point,
+        accuracy_m=help_in.location.accuracy_m if help_in.location else None,
+        village_code=subject.village_code,
+        reporter=resident,
+    )
+    if routed.township_code is None and routed.county_code == UNKNOWN_COUNTY:
+        raise ValidationFailed(
+            "无法根据定位确定您所在的乡镇（街道），请选择所在的村（社区）后再发送",
+            type_slug="not-routable",
+            errors=[{"field": "subject.village_code", "message": "请选择所在村（社区）"}],
+        )
+    review = await before_create()
+    user = await User.filter(id=resident.user_id).first()
+    own_phone = resident_phone(user, cipher) if user is not None else None
+    contact = help_in.contact_phone or own_phone
+    if help_in.for_self:
+        name = subject.name or (resident.display_name if resident.display_name != "居民" else "")
+        phone = subject.phone or contact
+    else:
+        name, phone = subject.name or "", subject.phone
+    urgent = help_in.quick or help_in.urgent or bool(URGENT_TAGS & set(help_in.hardship))
+    return await _file_lead(
+        reporter=resident,
+        client_id=help_in.client_id,
+        fingerprint=fingerprint,
+        routed=routed,
+        policy=policy,
+        location=help_in.location,
+        point=point,
+        values={
+            "source": LeadSource.RESIDENT,
+            "subject_name": name or "求助人",
+            "subject_phone_enc": _encrypt(cipher, phone, PHONE_PURPOSE),
+            "subject_address": subject.address or "",
+            "subject_village_code": subject.village_code,
+            "hardship": help_in.hardship,
+            "description": help_in.description or (QUICK_HELP_DESCRIPTION if help_in.quick else ""),
+            "urgent": urgent,
+            "observed_at": datetime.now(UTC),
+            "for_self": help_in.for_self,
+            "subject_relation": "" if help_in.for_self else (help_in.relation or ""),
+            "contact_phone_enc": _encrypt(cipher, contact, PHONE_PURPOSE),
+            "content_review": review,
+            "device_id": help_in.device_id,
+        },
+    )
+
+
+UNKNOWN_COUNTY = "000000"
+
+
+def _fingerprint(model: BaseModel) -> str:
+    canonical = json.dumps(model.model_dump(mode="json"), sort_keys=True, ensure_ascii=False)
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def _encrypt(cipher: PiiCipher, value: str | None, purpose: str) -> str | None:
+    return cipher.encrypt(value, purpose=purpose) if value else None
+
+
+def _point(location: LocationIn | None) -> tuple[float, float] | None:
+    return to_wgs84(location.lng, location.lat, location.coord_type) if location else None
+
+
+async def _ensure_village(code: str | None) -> None:
+    if code and await Division.filter(code=code, abolished=False).first() is None:
+        raise ValidationFailed(
+            f"村（社区）代码 {code} 不存在或已撤销",
+            errors=[{"field": "subject.village_code", "message": "不存在或已撤销"}],
+        )
+
+
+async def _file_lead(
+    *,
+    reporter: Principal,
+    client_id: uuid.UUID,
+    fingerprint: str,
+    routed: Routed,
+    policy: IntakePolicy,
+    location: LocationIn | None,
+    point: tuple[float, float] | None,
+    values: dict[str, Any],
+) -> tuple[Lead, bool]:
+    """Write a new lead with its timeline, duplicates and audit row in one transaction."""
+    now = datetime.now(UTC)
     number = await _next_number(routed.township_code or f"{routed.county_code}000", now.year)
     try:
         async with in_transaction() as conn:
             lead = await Lead.create(
                 id=uuid.uuid4(),
                 number=number,
-                source=LeadSource.GRID_WORKER,
                 reporter_id=reporter.user_id,
-                client_id=report_in.client_id,
+                client_id=client_id,
                 request_hash=fingerprint,
                 township_code=routed.township_code,
                 county_code=routed.county_code,
                 routed_by=routed.routed_by,
                 ambiguous=routed.ambiguous,
-                subject_name=subject.name,
-                subject_phone_enc=(
-                    cipher.encrypt(subject.phone, purpose=PHONE_PURPOSE) if subject.phone else None
-                ),
-                subject_id_enc=(
-                    cipher.encrypt(subject.id_number, purpose=ID_PURPOSE)
-                    if subject.id_number
-                    else None
-                ),
-                subject_id_index=(
-                    cipher.blind_index(subject.id_number, purpose=ID_PURPOSE)
-                    if subject.id_number
-                    else None
-                ),
-                subject_address=subject.address or "",
-                subject_village_code=subject.village_code,
-                household_size=subject.household_size,
-                hardship=report_in.hardship,
-                description=report_in.description,
-                urgent=urgent,
                 lat=point[1] if point else None,
                 lng=point[0] if point else None,
-                accuracy_m=report_in.location.accuracy_m if report_in.location else None,
-                sent_location=(
-                    report_in.location.model_dump(mode="json") if report_in.location else None
-                ),
+                accuracy_m=location.accuracy_m if location else None,
+                sent_location=location.model_dump(mode="json") if location else None,
                 h3_cell=h3.latlng_to_cell(point[1], point[0], H3_RESOLUTION) if point else None,
-                captured_at=report_in.location.captured_at if report_in.location else None,
-                observed_at=report_in.observed_at,
-                ack_due_at=policy.ack_due(urgent=urgent, now=now),
+                captured_at=location.captured_at if location else None,
+                ack_due_at=policy.ack_due(urgent=values["urgent"], now=now),
                 using_db=conn,
+                **values,
             )
             await LeadEvent.create(
                 lead=lead, kind="received", message=_received_message(lead), using_db=conn
@@ -237,6 +348,7 @@ async def submit_report(
                 jurisdiction=lead.township_code or lead.county_code,
                 after={
                     "number": lead.number,
+                    "source": lead.source.value,
                     "township": lead.township_code,
                     "routed_by": lead.routed_by,
                     "ambiguous": lead.ambiguous,
@@ -247,9 +359,7 @@ async def submit_report(
             )
     except IntegrityError:
         # The same client_id raced in twice: the first one won.
-        existing = await Lead.filter(
-            reporter_id=reporter.user_id, client_id=report_in.client_id
-        ).first()
+        existing = await Lead.filter(reporter_id=reporter.user_id, client_id=client_id).first()
         if existing is None:
             raise
         return _replayed(existing, fingerprint), False
@@ -326,6 +436,7 @@ async def add_photo(
     mime: str,
     reporter: Principal,
     put_original: Callable[[str, bytes, str], Awaitable[None]],
+    max_photos: int = MAX_PHOTOS_PER_LEAD,
 ) -> tuple[LeadPhoto, bool]:
     """Keep a photo's original; a retry of the same photo answers the first (created False)."""
     digest = hashlib.sha256(data).hexdigest()
@@ -336,8 +447,8 @@ async def add_photo(
                 "这个照片编号已用于另一张照片；新照片请使用新的编号", type_slug="photo-id-reused"
             )
         return existing, False
-    if await LeadPhoto.filter(lead=lead).count() >= MAX_PHOTOS_PER_LEAD:
-        raise Conflict(f"每份报告最多 {MAX_PHOTOS_PER_LEAD} 张照片", type_slug="too-many-photos")
+    if await LeadPhoto.filter(lead=lead).count() >= max_photos:
+        raise Conflict(f"每份最多 {max_photos} 张照片", type_slug="too-many-photos")
     photo_id = uuid.uuid4()
     key = photo_key(lead, photo_id, "original")
     # The object first: a row never points at bytes that are not there. An orphan object from

@@ -43,6 +43,7 @@ from tortoise.transactions import in_transaction
 
 from backend.accounts.authz import Principal, ensure_jurisdiction, ensure_role
 from backend.accounts.models import Role, User, UserKind
+from backend.cases import service as cases_service
 from backend.cases.models import Application
 from backend.crypto import PiiCipher
 from backend.errors import Conflict, Forbidden, NotFound, ValidationFailed
@@ -61,6 +62,7 @@ from backend.intake.models import (
 )
 from backend.intake.service import ID_PURPOSE, PHONE_PURPOSE, _next_number
 from backend.integrity.service import record_event
+from backend.notify.service import queue_notice
 from backend.windows.catalog import CATEGORIES, DEPARTMENTS
 from backend.windows.models import Department, Window
 from backend.workdays import SHANGHAI
@@ -101,6 +103,15 @@ SENDER_STATUS_LABELS: dict[str, str] = {
     LeadStatus.REFERRED: "已转相关部门办理",
     LeadStatus.CONVERTED: "窗口已代为提出救助申请",
     LeadStatus.MERGED: "已与同一户的其他报告合并办理",
+    LeadStatus.CLOSED: "已办结",
+}
+# The at most 5 characters of a subscribe message's phrase field.
+SENDER_STATUS_PHRASES: dict[str, str] = {
+    LeadStatus.RECEIVED: "已收到",
+    LeadStatus.ACKNOWLEDGED: "已受理",
+    LeadStatus.REFERRED: "已转办",
+    LeadStatus.CONVERTED: "转为申请",
+    LeadStatus.MERGED: "已合并",
     LeadStatus.CLOSED: "已办结",
 }
 CLOSE_REASON_LABELS: dict[str, str] = {
@@ -515,6 +526,17 @@ async def _commit(
         after=after | _state(lead),
         using_db=conn,
     )
+    if lead.source == LeadSource.RESIDENT and principal.kind == UserKind.STAFF:
+        # The resident hears of the window's action by subscribe message (when she consented).
+        await queue_notice(
+            conn=conn,
+            user_id=lead.reporter_id,
+            item_kind="help",
+            item_id=lead.id,
+            number=lead.number,
+            phrase=SENDER_STATUS_PHRASES[lead.status],
+            message=_short(message),
+        )
 
 
 async def acknowledge_lead(
@@ -776,30 +798,14 @@ async def convert_lead(
         _check_convertible(lead, expected_version)
         assert lead.township_code is not None
         before = _state(lead)
-        application = await Application.create(
-            id=uuid.uuid4(),
+        application = await cases_service.create_from_lead(
+            conn=conn,
+            principal=principal,
+            lead_id=lead.id,
+            township_code=lead.township_code,
+            applicant_name=lead.subject_name,
             number=number,
             category=category,
-            township_code=lead.township_code,
-            lead=lead,
-            applicant_name=lead.subject_name,
-            created_by_id=principal.user_id,
-            using_db=conn,
-        )
-        await record_event(
-            actor_id=principal.user_id,
-            actor_label=principal.label,
-            action="application.create",
-            entity="application",
-            entity_id=str(application.id),
-            jurisdiction=lead.township_code,
-            after={
-                "number": number,
-                "category": category,
-                "lead": str(lead.id),
-                "status": application.status.value,
-            },
-            using_db=conn,
         )
         _acknowledge(lead, principal, now)
         lead.status = LeadStatus.CONVERTED

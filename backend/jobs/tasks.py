@@ -25,11 +25,14 @@ _state: dict[str, Any] = {}
 async def _startup(state: TaskiqState) -> None:
     from backend.app import build_store
     from backend.db import init_db
+    from backend.wechat import create_wechat
 
     settings = load_settings()
     configure_logging(level=settings.log_level, json=settings.log_json)
     await init_db(settings)
     _state["store"] = build_store(settings)
+    _state["settings"] = settings
+    _state["wechat"] = create_wechat(settings)
     _state["sweeper"] = asyncio.create_task(_sweep_forever())
 
 
@@ -42,6 +45,9 @@ async def _shutdown(state: TaskiqState) -> None:
         sweeper.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await sweeper
+    wechat = _state.pop("wechat", None)
+    if wechat is not None:
+        wechat.close()
     await close_db()
 
 
@@ -49,6 +55,7 @@ async def _sweep_forever() -> None:
     while True:
         try:
             await sweep_photos()
+            await sweep_notices()
         except Exception as exc:  # the next round tries again; a sweep must never kill a worker
             log.warning("sweep failed", error=type(exc).__name__)
         await asyncio.sleep(SWEEP_EVERY_S)
@@ -66,6 +73,18 @@ async def sweep_photos() -> int:
     return len(ids)
 
 
+async def sweep_notices() -> int:
+    """Re-queue status messages left pending (a lost message, or WeChat failing earlier)."""
+    from backend.notify.service import pending_notices
+
+    ids = await pending_notices(older_than=SWEEP_AFTER)
+    for notice_id in ids:
+        await send_notice_task.kiq(str(notice_id))
+    if ids:
+        log.info("sweep re-queued status messages", count=len(ids))
+    return len(ids)
+
+
 @broker.task(task_name="yimen.ping")
 async def ping(payload: str) -> dict[str, object]:
     """Answer with the payload: proves a worker is consuming the queue end to end."""
@@ -79,3 +98,31 @@ async def process_photo_task(photo_id: str) -> str:
 
     photo = await process_lead_photo(photo_id=uuid.UUID(photo_id), store=_state["store"])
     return photo.status.value if photo else "missing"
+
+
+@broker.task(task_name="yimen.send_notice", retry_on_error=True, max_retries=3)
+async def send_notice_task(notice_id: str) -> str:
+    """Send one status message to a resident (skipped without consent)."""
+    from backend.accounts.models import User
+    from backend.notify.service import send_notice
+
+    wechat = _state["wechat"]
+
+    async def openid_of(user_id: uuid.UUID) -> str | None:
+        user = await User.filter(id=user_id).first()
+        return user.openid if user else None
+
+    async def send(openid: str, template_id: str, page: str, data: dict[str, str]) -> str:
+        return str(
+            await wechat.send_subscribe(
+                openid=openid, template_id=template_id, page=page, data=data
+            )
+        )
+
+    notice = await send_notice(
+        notice_id=uuid.UUID(notice_id),
+        template_id=_state["settings"].wechat_status_template,
+        openid_of=openid_of,
+        send=send,
+    )
+    return notice.status.value if notice else "missing"

@@ -26,6 +26,10 @@ def yimen_env(settings: Settings) -> dict[str, str]:
         "YIMEN_S3_SECRET_KEY": settings.s3_secret_key,
         "YIMEN_S3_BUCKET": settings.s3_bucket,
         "YIMEN_DATA_DIR": str(settings.data_dir),
+        "YIMEN_WECHAT_APPID": settings.wechat_appid,
+        "YIMEN_WECHAT_SECRET": settings.wechat_secret,
+        "YIMEN_WECHAT_API_BASE": settings.wechat_api_base,
+        "YIMEN_WECHAT_STATUS_TEMPLATE": settings.wechat_status_template,
     }
 
 

@@ -10,6 +10,7 @@ import pytest
 
 from backend.intake.models import Lead, SuspectedDuplicate
 from backend.integrity.models import AuditEvent
+from backend.workdays import SHANGHAI
 from tests.factories import auth_headers, make_user, resident_headers
 from tests.intake.conftest import DIPU_VILLAGES, Points, gcj, mobile_login, report_body
 
@@ -220,7 +221,10 @@ async def test_urgent_reports_get_a_shorter_deadline(
     normal_due = datetime.fromisoformat(normal.json()["ack_due_at"])
     assert urgent.json()["urgent"] is True and normal.json()["urgent"] is False
     assert timedelta(hours=23) < urgent_due - now <= timedelta(hours=24, minutes=1)
-    assert normal_due - now >= timedelta(days=3)  # three working days, weekends skipped
+    # The close of the third working day after today (weekends skipped), 17:30 in China.
+    local_due = normal_due.astimezone(SHANGHAI)
+    assert (local_due.hour, local_due.minute) == (17, 30) and local_due.weekday() < 5
+    assert (local_due.date() - now.astimezone(SHANGHAI).date()).days >= 3
 
 
 async def test_same_person_is_flagged_as_a_suspected_duplicate(

@@ -16,6 +16,8 @@ GOOD_PROD = {
     "YIMEN_DATABASE_URL": "postgres://yimen:pw@db:5432/yimen",
     "YIMEN_REDIS_URL": "redis://redis:6379/0",
     "YIMEN_S3_ENDPOINT": "minio:9000",
+    "YIMEN_WECHAT_APPID": "wx0123456789abcdef",
+    "YIMEN_WECHAT_SECRET": "w" * 32,
 }
 
 
@@ -43,6 +45,7 @@ def test_values_are_parsed() -> None:
         ({"YIMEN_PII_KEY": "not base64!"}, "YIMEN_PII_KEY"),
         ({"YIMEN_PII_KEY": base64.b64encode(b"short").decode()}, "32 bytes"),
         ({"YIMEN_WORKERS": "0"}, "YIMEN_WORKERS"),
+        ({"YIMEN_WECHAT_MP_STATE": "beta"}, "YIMEN_WECHAT_MP_STATE"),
     ],
 )
 def test_bad_values_are_refused(env: dict[str, str], message: str) -> None:
@@ -63,6 +66,8 @@ def test_production_accepts_real_secrets() -> None:
         ({"YIMEN_DATABASE_URL": ""}, "YIMEN_DATABASE_URL"),
         ({"YIMEN_REDIS_URL": ""}, "YIMEN_REDIS_URL"),
         ({"YIMEN_S3_ENDPOINT": ""}, "YIMEN_S3_ENDPOINT"),
+        ({"YIMEN_WECHAT_APPID": ""}, "YIMEN_WECHAT_APPID"),
+        ({"YIMEN_WECHAT_SECRET": ""}, "YIMEN_WECHAT_SECRET"),
     ],
 )
 def test_production_refuses_defaults(override: dict[str, str], message: str) -> None:

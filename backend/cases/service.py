@@ -1,0 +1,503 @@
+"""Cases: the only writer of applications, their supporting photos and timelines."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import uuid
+from collections.abc import Awaitable, Callable, Iterable
+from datetime import UTC, datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from tortoise.backends.base.client import BaseDBAsyncClient
+from tortoise.exceptions import IntegrityError
+from tortoise.expressions import Q
+from tortoise.transactions import in_transaction
+
+from backend.accounts.authz import Principal, ensure_jurisdiction, ensure_role
+from backend.accounts.models import Role
+from backend.cases.models import (
+    Application,
+    ApplicationDocument,
+    ApplicationEvent,
+    ApplicationSource,
+    ApplicationStatus,
+)
+from backend.cases.schemas import RELATIONS, ApplicationIn, to_fen
+from backend.crypto import PiiCipher
+from backend.errors import Conflict, NotFound, ValidationFailed
+from backend.geo.models import Division, Level
+from backend.intake.service import _next_number
+from backend.integrity.service import record_event
+from backend.notify.service import queue_notice
+from backend.windows.catalog import CATEGORIES
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+ID_PURPOSE = "application.person.id"
+PHONE_PURPOSE = "application.person.phone"
+MAX_DOCUMENTS = 10
+ACT_ROLES = (Role.WINDOW_CLERK, Role.TOWNSHIP_HEAD)
+STALE_MESSAGE = "该申请已被他人更新，请刷新后重试"
+
+# How the applicant reads each state, and the at most 5 characters a subscribe message allows.
+STATUS_LABELS: dict[str, str] = {
+    ApplicationStatus.RECEIVED: "已提交，待窗口受理",
+    ApplicationStatus.ACCEPTED: "窗口已受理，进入审核",
+    ApplicationStatus.MATERIALS_REQUESTED: "需要补充材料",
+    ApplicationStatus.REFUSED: "不予受理",
+}
+STATUS_PHRASES: dict[str, str] = {
+    ApplicationStatus.RECEIVED: "已提交",
+    ApplicationStatus.ACCEPTED: "已受理",
+    ApplicationStatus.MATERIALS_REQUESTED: "待补材料",
+    ApplicationStatus.REFUSED: "不予受理",
+}
+
+
+def category_label(category: str) -> str:
+    """The Chinese name of a category."""
+    return CATEGORIES.get(category, (category, ""))[0]
+
+
+def relation_label(relation: str) -> str:
+    """The Chinese name of a relation."""
+    return RELATIONS.get(relation, relation)
+
+
+def _fingerprint(application_in: ApplicationIn) -> str:
+    canonical = json.dumps(
+        application_in.model_dump(mode="json"), sort_keys=True, ensure_ascii=False
+    )
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def ensure_consent(application_in: ApplicationIn) -> None:
+    """422 unless the applicant agreed to the economic check and signed with their name."""
+    consent = application_in.consent
+    errors = []
+    if not consent.economic_check:
+        errors.append({"field": "consent.economic_check", "message": "请勾选同意"})
+    if consent.signed_name != application_in.applicant.name:
+        errors.append({"field": "consent.signed_name", "message": "请填写与申请人一致的姓名"})
+    if errors:
+        raise ValidationFailed(
+            "提交申请前，需要申请人同意授权核对家庭经济状况，并签上与申请人一致的姓名",
+            type_slug="consent-required",
+            title="需要授权",
+            errors=errors,
+        )
+
+
+async def _ensure_hukou_village(code: str) -> Division:
+    village = await Division.filter(code=code, abolished=False).first()
+    if village is None or village.level != Level.VILLAGE:
+        raise ValidationFailed(
+            f"户籍所在村（社区）代码 {code} 不存在或已撤销，请重新选择",
+            errors=[{"field": "hukou_village_code", "message": "不存在或已撤销"}],
+        )
+    return village
+
+
+def _replayed(existing: Application, fingerprint: str) -> Application:
+    if existing.request_hash != fingerprint:
+        raise Conflict(
+            "这个编号（client_id）已用于另一份内容不同的申请；新申请请使用新的 client_id",
+            type_slug="client-id-reused",
+        )
+    return existing
+
+
+async def submit_application(
+    *,
+    application_in: ApplicationIn,
+    resident: Principal,
+    cipher: PiiCipher,
+    before_create: Callable[[], Awaitable[bool]],
+) -> tuple[Application, bool]:
+    """File a resident's application at its 户籍 township; a replay returns the first."""
+    ensure_consent(application_in)
+    fingerprint = _fingerprint(application_in)
+    existing = await Application.filter(
+        resident_id=resident.user_id, client_id=application_in.client_id
+    ).first()
+    if existing is not None:
+        return _replayed(existing, fingerprint), False
+    village = await _ensure_hukou_village(application_in.hukou_village_code)
+    township_code = village.code[:9]
+    review = await before_create()
+    now = datetime.now(UTC)
+    number = await _next_number(f"{township_code}-SQ", now.astimezone(SHANGHAI).year)
+    applicant = application_in.applicant
+    members = [
+        {
+            "name": m.name,
+            "relation": m.relation,
+            "id_enc": cipher.encrypt(m.id_number, purpose=ID_PURPOSE),
+            "id_index": cipher.blind_index(m.id_number, purpose=ID_PURPOSE),
+        }
+        for m in application_in.members
+    ]
+    assets = application_in.assets
+    try:
+        async with in_transaction() as conn:
+            application = await Application.create(
+                id=uuid.uuid4(),
+                number=number,
+                category=application_in.category,
+                township_code=township_code,
+                county_code=township_code[:6],
+                source=ApplicationSource.RESIDENT,
+                applicant_name=applicant.name,
+                applicant_id_enc=cipher.encrypt(applicant.id_number, purpose=ID_PURPOSE),
+                applicant_id_index=cipher.blind_index(applicant.id_number, purpose=ID_PURPOSE),
+                applicant_phone_enc=(
+                    cipher.encrypt(applicant.phone, purpose=PHONE_PURPOSE)
+                    if applicant.phone
+                    else None
+                ),
+                members=members,
+                income_monthly_fen=to_fen(application_in.income_monthly_yuan),
+                assets={
+                    "house_count": assets.house_count,
+                    "car_count": assets.car_count,
+                    "savings_fen": to_fen(assets.savings_yuan),
+                    "note": assets.note,
+                },
+                hukou_village_code=village.code,
+                reason=application_in.reason,
+                on_behalf=application_in.on_behalf,
+                consent_at=now,
+                consent_signed_name=application_in.consent.signed_name,
+                content_review=review,
+                resident_id=resident.user_id,
+                client_id=application_in.client_id,
+                request_hash=fingerprint,
+                created_by_id=resident.user_id,
+                using_db=conn,
+            )
+            await ApplicationEvent.create(
+                application=application,
+                kind="received",
+                message=f"{category_label(application.category)}申请已提交到户籍所在乡镇（街道）受理窗口",
+                using_db=conn,
+            )
+            await record_event(
+                actor_id=resident.user_id,
+                actor_label=resident.label,
+                action="application.create",
+                entity="application",
+                entity_id=str(application.id),
+                jurisdiction=township_code,
+                after={
+                    "number": number,
+                    "category": application.category,
+                    "source": application.source.value,
+                    "members": len(members),
+                    "consent": True,
+                    "status": application.status.value,
+                },
+                using_db=conn,
+            )
+    except IntegrityError:
+        existing = await Application.filter(
+            resident_id=resident.user_id, client_id=application_in.client_id
+        ).first()
+        if existing is None:
+            raise
+        return _replayed(existing, fingerprint), False
+    return application, True
+
+
+async def create_from_lead(
+    *,
+    conn: BaseDBAsyncClient,
+    principal: Principal,
+    lead_id: uuid.UUID,
+    township_code: str,
+    applicant_name: str,
+    number: str,
+    category: str,
+) -> Application:
+    """A received application the window files for a lead's household (代为申请)."""
+    application = await Application.create(
+        id=uuid.uuid4(),
+        number=number,
+        category=category,
+        township_code=township_code,
+        county_code=township_code[:6],
+        source=ApplicationSource.WINDOW,
+        lead_id=lead_id,
+        applicant_name=applicant_name,
+        on_behalf=True,
+        created_by_id=principal.user_id,
+        using_db=conn,
+    )
+    await ApplicationEvent.create(
+        application=application,
+        kind="received",
+        message=f"窗口已代为提出{category_label(category)}申请",
+        actor_label=principal.label,
+        using_db=conn,
+    )
+    await record_event(
+        actor_id=principal.user_id,
+        actor_label=principal.label,
+        action="application.create",
+        entity="application",
+        entity_id=str(application.id),
+        jurisdiction=township_code,
+        after={
+            "number": number,
+            "category": category,
+            "lead": str(lead_id),
+            "status": application.status.value,
+        },
+        using_db=conn,
+    )
+    return application
+
+
+async def get_application_for_resident(
+    *, application_id: uuid.UUID, resident: Principal
+) -> Application:
+    """One of the caller's own applications, or 404 (others' do not exist for them)."""
+    application = await Application.filter(id=application_id, resident_id=resident.user_id).first()
+    if application is None:
+        raise NotFound("找不到这份申请")
+    return application
+
+
+async def list_events(*, application: Application) -> list[ApplicationEvent]:
+    """The application's timeline, oldest first."""
+    return await ApplicationEvent.filter(application=application).order_by("id")
+
+
+async def list_documents(*, application: Application) -> list[ApplicationDocument]:
+    """The supporting photos in upload order."""
+    return await ApplicationDocument.filter(application=application).order_by("created_at", "id")
+
+
+def document_key(application: Application, document_id: uuid.UUID) -> str:
+    """Where a supporting photo lives in the object store (private)."""
+    return f"applications/{application.id}/documents/{document_id}/original"
+
+
+async def add_document(
+    *,
+    application: Application,
+    client_photo_id: uuid.UUID,
+    data: bytes,
+    mime: str,
+    actor: Principal,
+    put_original: Callable[[str, bytes, str], Awaitable[None]],
+) -> tuple[ApplicationDocument, bool]:
+    """Keep a supporting photo; a retry of the same photo answers the first (created False)."""
+    digest = hashlib.sha256(data).hexdigest()
+    existing = await ApplicationDocument.filter(
+        application=application, client_photo_id=client_photo_id
+    ).first()
+    if existing is not None:
+        if existing.sha256 != digest:
+            raise Conflict(
+                "这个照片编号已用于另一张照片；新照片请使用新的编号", type_slug="photo-id-reused"
+            )
+        return existing, False
+    if await ApplicationDocument.filter(application=application).count() >= MAX_DOCUMENTS:
+        raise Conflict(f"每份申请最多 {MAX_DOCUMENTS} 张材料照片", type_slug="too-many-photos")
+    document_id = uuid.uuid4()
+    key = document_key(application, document_id)
+    await put_original(key, data, mime)
+    try:
+        async with in_transaction() as conn:
+            document = await ApplicationDocument.create(
+                id=document_id,
+                application=application,
+                client_photo_id=client_photo_id,
+                sha256=digest,
+                mime=mime,
+                size=len(data),
+                original_key=key,
+                using_db=conn,
+            )
+            await record_event(
+                actor_id=actor.user_id,
+                actor_label=actor.label,
+                action="application.document_add",
+                entity="application",
+                entity_id=str(application.id),
+                jurisdiction=application.township_code,
+                after={"document_id": str(document_id), "size": len(data), "mime": mime},
+                using_db=conn,
+            )
+    except IntegrityError:
+        existing = await ApplicationDocument.filter(
+            application=application, client_photo_id=client_photo_id
+        ).first()
+        if existing is None or existing.sha256 != digest:
+            raise Conflict("照片上传冲突，请重试", type_slug="photo-id-reused") from None
+        return existing, False
+    return document, True
+
+
+def _scope(principal: Principal) -> Q:
+    jurisdiction = principal.jurisdiction or "\x00"
+    return Q(township_code__startswith=jurisdiction)
+
+
+async def list_applications_for_staff(
+    *, principal: Principal, status: str | None = None, limit: int = 100
+) -> list[Application]:
+    """Applications of the caller's jurisdiction, open ones first, newest first."""
+    if not principal.jurisdiction:
+        return []
+    query = Application.filter(_scope(principal))
+    if status:
+        query = query.filter(status=status)
+    return await query.order_by("-created_at", "-id").limit(limit)
+
+
+async def get_application_for_staff(
+    *, principal: Principal, application_id: uuid.UUID
+) -> Application:
+    """An application in the caller's jurisdiction, or 404."""
+    application = await Application.filter(id=application_id).first()
+    if application is None:
+        raise NotFound("找不到该申请，或不在您的管辖范围内")
+    ensure_jurisdiction(principal, application.township_code, hide=True)
+    return application
+
+
+async def _act(
+    *,
+    principal: Principal,
+    application_id: uuid.UUID,
+    expected_version: int,
+    allowed: Iterable[ApplicationStatus],
+    to: ApplicationStatus,
+    action: str,
+    message: str,
+    extra: dict[str, Any],
+) -> Application:
+    """Move an application on one version, with its timeline line, audit row and notice."""
+    ensure_role(principal, ACT_ROLES)
+    async with in_transaction() as conn:
+        application = (
+            await Application.filter(id=application_id).select_for_update().using_db(conn).first()
+        )
+        if application is None:
+            raise NotFound("找不到该申请，或不在您的管辖范围内")
+        ensure_jurisdiction(principal, application.township_code, hide=True)
+        if application.version != expected_version:
+            raise Conflict(STALE_MESSAGE, type_slug="stale-version")
+        if application.status not in set(allowed):
+            raise Conflict(
+                f"该申请当前为“{STATUS_LABELS[application.status]}”，不能进行此操作",
+                type_slug="invalid-state",
+            )
+        before = {"status": application.status.value, "version": application.version}
+        application.status = to
+        application.version += 1
+        await application.save(using_db=conn, update_fields=["status", "version", "updated_at"])
+        event = await ApplicationEvent.create(
+            application=application,
+            kind=to.value,
+            message=message[:255],
+            actor_label=principal.label,
+            using_db=conn,
+        )
+        await record_event(
+            actor_id=principal.user_id,
+            actor_label=principal.label,
+            action=action,
+            entity="application",
+            entity_id=str(application.id),
+            jurisdiction=application.township_code,
+            before=before,
+            after={"status": to.value, "version": application.version} | extra,
+            using_db=conn,
+        )
+        if application.resident_id is not None:
+            await queue_notice(
+                conn=conn,
+                user_id=application.resident_id,
+                item_kind="application",
+                item_id=application.id,
+                number=application.number,
+                phrase=STATUS_PHRASES[to],
+                message=message,
+                at=event.at,
+            )
+    return application
+
+
+async def accept_application(
+    *, principal: Principal, application_id: uuid.UUID, expected_version: int
+) -> Application:
+    """The window accepts an application: the 30-working-day review starts."""
+    return await _act(
+        principal=principal,
+        application_id=application_id,
+        expected_version=expected_version,
+        allowed=(ApplicationStatus.RECEIVED, ApplicationStatus.MATERIALS_REQUESTED),
+        to=ApplicationStatus.ACCEPTED,
+        action="application.accept",
+        message="窗口已受理您的申请，将入户调查并核对家庭经济状况",
+        extra={},
+    )
+
+
+async def request_materials(
+    *,
+    principal: Principal,
+    application_id: uuid.UUID,
+    expected_version: int,
+    materials: str,
+) -> Application:
+    """Tell the applicant, all at once, what is missing (一次性告知)."""
+    text = materials.strip()
+    if not text:
+        raise ValidationFailed(
+            "请列出需要补充的全部材料（一次性告知）",
+            errors=[{"field": "materials", "message": "必填项"}],
+        )
+    if len(text) > 200:
+        raise ValidationFailed(
+            "补充材料说明不能超过 200 个字", errors=[{"field": "materials", "message": "内容太长"}]
+        )
+    return await _act(
+        principal=principal,
+        application_id=application_id,
+        expected_version=expected_version,
+        allowed=(ApplicationStatus.RECEIVED,),
+        to=ApplicationStatus.MATERIALS_REQUESTED,
+        action="application.request_materials",
+        message=f"请补充以下材料：{text}",
+        extra={"materials": text},
+    )
+
+
+def members_out(application: Application, cipher: PiiCipher) -> list[dict[str, Any]]:
+    """Members with their ID numbers decrypted (callers mask them before showing)."""
+    return [
+        {
+            "name": m["name"],
+            "relation": m["relation"],
+            "relation_label": relation_label(m["relation"]),
+            "id_number": cipher.decrypt(m["id_enc"], purpose=ID_PURPOSE)
+            if m.get("id_enc")
+            else None,
+        }
+        for m in application.members
+    ]
+
+
+async def list_applications_for_resident(
+    *, resident: Principal, before: tuple[datetime, uuid.UUID] | None, limit: int
+) -> list[Application]:
+    """The caller's applications, newest first, keyset-paginated on (created_at, id)."""
+    query = Application.filter(resident_id=resident.user_id)
+    if before is not None:
+        at, item_id = before
+        query = query.filter(Q(created_at__lt=at) | Q(created_at=at, id__lt=item_id))
+    return await query.order_by("-created_at", "-id").limit(limit)

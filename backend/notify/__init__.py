@@ -1,0 +1,1 @@
+"""Status messages to residents: their subscribe consents and an outbox of messages."""

@@ -1,0 +1,255 @@
+"""Help requests from the mini-program: routed like a report, replay-safe, checked, limited."""
+
+from __future__ import annotations
+
+import uuid
+
+import httpx
+
+from backend.accounts.models import User
+from backend.accounts.service import load_principal
+from backend.intake import triage
+from backend.intake.models import Lead, LeadPhoto, LeadSource
+from tests.harness.wechat_standin import WeChatStandIn
+from tests.intake.conftest import Points, gcj, photos_dir
+from tests.mp.conftest import DIPU_VILLAGE, help_body, mp_login
+
+
+async def test_help_request_for_myself_reaches_the_dipu_queue(
+    client: httpx.AsyncClient, resident: dict, points: Points, clerk: User
+) -> None:
+    response = await client.post(
+        "/mp/v1/help-requests", json=help_body(gcj(points.dipu)), headers=resident
+    )
+    assert response.status_code == 201, response.text
+    item = response.json()
+    assert item["kind"] == "help" and item["township"]["code"] == "330523001"
+    assert item["number"].startswith("330523001-")
+    assert item["subject"]["phone"] == "139****0001"  # her contact phone, masked
+    assert item["timeline"][0]["kind"] == "received"
+    lead = await Lead.get(id=item["id"])
+    assert lead.source == LeadSource.RESIDENT and lead.for_self
+    assert lead.contact_phone_enc and "13905720001" not in lead.contact_phone_enc
+    principal = await load_principal(user_id=clerk.id, token_id="t", family="f")
+    page = await triage.list_queue(principal=principal)
+    assert [row.number for row in page.items] == [item["number"]]
+
+
+async def test_replay_answers_the_first_and_other_content_conflicts(
+    client: httpx.AsyncClient, resident: dict, points: Points
+) -> None:
+    body = help_body(gcj(points.dipu))
+    first = await client.post("/mp/v1/help-requests", json=body, headers=resident)
+    again = await client.post("/mp/v1/help-requests", json=body, headers=resident)
+    assert (first.status_code, again.status_code) == (201, 200)
+    assert again.json() == first.json()
+    changed = await client.post(
+        "/mp/v1/help-requests", json=body | {"description": "别的内容"}, headers=resident
+    )
+    assert changed.status_code == 409 and changed.json()["type"].endswith("/client-id-reused")
+    assert await Lead.all().count() == 1
+
+
+async def test_quick_help_is_urgent_and_needs_only_a_place(
+    client: httpx.AsyncClient, resident: dict, points: Points
+) -> None:
+    body = {
+        "client_id": str(uuid.uuid4()),
+        "device_id": "mp-install-0001",
+        "quick": True,
+        "location": gcj(points.dipu),
+        "contact_phone": "13905720009",
+    }
+    response = await client.post("/mp/v1/help-requests", json=body, headers=resident)
+    assert response.status_code == 201, response.text
+    lead = await Lead.get(id=response.json()["id"])
+    assert lead.urgent and "一键求助" in lead.description
+    assert (lead.ack_due_at - lead.created_at).total_seconds() <= 24 * 3600 + 1
+
+
+async def test_for_someone_else_needs_their_name_and_keeps_my_phone_apart(
+    client: httpx.AsyncClient, resident: dict, points: Points
+) -> None:
+    nameless = help_body(gcj(points.dipu), for_self=False, subject={})
+    refused = await client.post("/mp/v1/help-requests", json=nameless, headers=resident)
+    assert refused.status_code == 422 and "姓名" in refused.json()["detail"]
+    body = help_body(
+        gcj(points.dipu),
+        for_self=False,
+        relation="邻居",
+        subject={"name": "隔壁张奶奶", "village_code": DIPU_VILLAGE},
+    )
+    response = await client.post("/mp/v1/help-requests", json=body, headers=resident)
+    assert response.status_code == 201, response.text
+    lead = await Lead.get(id=response.json()["id"])
+    assert (lead.for_self, lead.subject_relation, lead.subject_phone_enc) == (False, "邻居", None)
+    assert lead.contact_phone_enc is not None
+
+
+async def test_without_location_the_village_routes_it(
+    client: httpx.AsyncClient, resident: dict
+) -> None:
+    nowhere = await client.post("/mp/v1/help-requests", json=help_body(), headers=resident)
+    assert nowhere.status_code == 422 and "村（社区）" in nowhere.json()["detail"]
+    body = help_body(subject={"name": "王秀英", "village_code": DIPU_VILLAGE})
+    response = await client.post("/mp/v1/help-requests", json=body, headers=resident)
+    assert response.status_code == 201 and response.json()["township"]["code"] == "330523001"
+    unknown = help_body(subject={"name": "王秀英", "village_code": "330523001999"})
+    missing = await client.post("/mp/v1/help-requests", json=unknown, headers=resident)
+    assert (
+        missing.status_code == 422
+        and missing.json()["errors"][0]["field"] == "subject.village_code"
+    )
+
+
+async def test_a_point_no_window_covers_asks_for_the_village(
+    client: httpx.AsyncClient, resident: dict
+) -> None:
+    beijing = {"lat": 39.9087, "lng": 116.3975, "coord_type": "gcj02", "accuracy_m": 15}
+    response = await client.post("/mp/v1/help-requests", json=help_body(beijing), headers=resident)
+    assert response.status_code == 422 and response.json()["type"].endswith("/not-routable")
+    assert await Lead.all().count() == 0
+
+
+async def test_flagged_text_is_refused_and_nothing_is_written(
+    client: httpx.AsyncClient, resident: dict, points: Points, wechat: WeChatStandIn
+) -> None:
+    wechat.flag("加微信领钱")
+    body = help_body(gcj(points.dipu), description="加微信领钱，快来")
+    response = await client.post("/mp/v1/help-requests", json=body, headers=resident)
+    assert response.status_code == 422
+    assert response.json()["type"].endswith("/content-flagged")
+    assert "内容安全检查" in response.json()["detail"]
+    assert await Lead.all().count() == 0
+    checks = [c for c in wechat.log if c.path.startswith("/wxa/msg_sec_check")]
+    assert checks and checks[-1].body["openid"] == "o-resident-a"
+    assert checks[-1].body["version"] == 2
+
+
+async def test_text_for_review_is_kept_and_marked(
+    client: httpx.AsyncClient, resident: dict, points: Points, wechat: WeChatStandIn
+) -> None:
+    wechat.review("借钱")
+    body = help_body(gcj(points.dipu), description="家里急需借钱看病")
+    response = await client.post("/mp/v1/help-requests", json=body, headers=resident)
+    assert response.status_code == 201
+    assert (await Lead.get(id=response.json()["id"])).content_review
+
+
+async def test_wechat_down_keeps_the_request_for_a_clerk_to_check(
+    client: httpx.AsyncClient, resident: dict, points: Points, wechat: WeChatStandIn
+) -> None:
+    wechat.busy_next(20)
+    response = await client.post(
+        "/mp/v1/help-requests", json=help_body(gcj(points.dipu)), headers=resident
+    )
+    assert response.status_code == 201, response.text
+    assert (await Lead.get(id=response.json()["id"])).content_review
+
+
+async def test_help_requests_are_rate_limited_per_resident_and_device(
+    client: httpx.AsyncClient, resident: dict, points: Points, wechat: WeChatStandIn
+) -> None:
+    for _ in range(5):
+        ok = await client.post(
+            "/mp/v1/help-requests", json=help_body(gcj(points.dipu)), headers=resident
+        )
+        assert ok.status_code == 201
+    limited = await client.post(
+        "/mp/v1/help-requests", json=help_body(gcj(points.dipu)), headers=resident
+    )
+    assert limited.status_code == 429 and int(limited.headers["retry-after"]) > 0
+    assert "窗口电话" in limited.json()["detail"]
+    # The same phone under other accounts: the device's limit (8) ends it.
+    statuses = []
+    for n in range(4):
+        other = await mp_login(client, wechat, f"o-device-{n}")
+        r = await client.post(
+            "/mp/v1/help-requests", json=help_body(gcj(points.dipu)), headers=other
+        )
+        statuses.append(r.status_code)
+    assert statuses == [201, 201, 201, 429]
+    assert await Lead.all().count() == 8
+
+
+async def test_photos_upload_as_multipart_and_bad_ones_are_refused(
+    client: httpx.AsyncClient, resident: dict, points: Points
+) -> None:
+    item = (
+        await client.post(
+            "/mp/v1/help-requests", json=help_body(gcj(points.dipu)), headers=resident
+        )
+    ).json()
+    url = f"/mp/v1/help-requests/{item['id']}/photos"
+    jpeg = (photos_dir() / "gps_DSCN0010.jpg").read_bytes()
+    photo_id = str(uuid.uuid4())
+    sent = await client.post(
+        url, data={"client_photo_id": photo_id}, files={"file": ("a.jpg", jpeg)}, headers=resident
+    )
+    assert sent.status_code == 201, sent.text
+    retry = await client.post(
+        url, data={"client_photo_id": photo_id}, files={"file": ("a.jpg", jpeg)}, headers=resident
+    )
+    assert retry.json()["photo_id"] == sent.json()["photo_id"]
+    fake = await client.post(
+        url,
+        data={"client_photo_id": str(uuid.uuid4())},
+        files={"file": ("b.jpg", b"<html>not a photo</html>")},
+        headers=resident,
+    )
+    assert fake.status_code in (415, 422) and fake.json()["type"].split("/")[-1].startswith(
+        "photo-"
+    )
+    no_id = await client.post(url, files={"file": ("c.jpg", jpeg)}, headers=resident)
+    assert no_id.status_code == 422 and no_id.json()["errors"][0]["field"] == "client_photo_id"
+    raw = await client.post(url, content=jpeg, headers=resident)
+    assert raw.status_code == 415
+    assert await LeadPhoto.filter(lead_id=item["id"]).count() == 1
+    shown = (await client.get(f"/mp/v1/help-requests/{item['id']}", headers=resident)).json()
+    assert [p["client_photo_id"] for p in shown["photos"]] == [photo_id]
+
+
+async def test_at_most_six_photos(
+    client: httpx.AsyncClient, resident: dict, points: Points
+) -> None:
+    item = (
+        await client.post(
+            "/mp/v1/help-requests", json=help_body(gcj(points.dipu)), headers=resident
+        )
+    ).json()
+    url = f"/mp/v1/help-requests/{item['id']}/photos"
+    names = sorted(p.name for p in photos_dir().glob("*.jpg"))[:7]
+    statuses = []
+    for name in names:
+        r = await client.post(
+            url,
+            data={"client_photo_id": str(uuid.uuid4())},
+            files={"file": (name, (photos_dir() / name).read_bytes())},
+            headers=resident,
+        )
+        statuses.append(r.status_code)
+    assert statuses[:6] == [201] * 6 and statuses[6] == 409
+
+
+async def test_another_residents_help_request_does_not_exist_for_me(
+    client: httpx.AsyncClient, resident: dict, other_resident: dict, points: Points
+) -> None:
+    item = (
+        await client.post(
+            "/mp/v1/help-requests", json=help_body(gcj(points.dipu)), headers=resident
+        )
+    ).json()
+    assert (
+        await client.get(f"/mp/v1/help-requests/{item['id']}", headers=other_resident)
+    ).status_code == 404
+    jpeg = (photos_dir() / "gps_DSCN0010.jpg").read_bytes()
+    upload = await client.post(
+        f"/mp/v1/help-requests/{item['id']}/photos",
+        data={"client_photo_id": str(uuid.uuid4())},
+        files={"file": ("a.jpg", jpeg)},
+        headers=other_resident,
+    )
+    assert upload.status_code == 404
+    assert (await client.get("/mp/v1/items", headers=other_resident)).json()["items"] == []
+    bad_id = await client.get("/mp/v1/help-requests/not-a-uuid", headers=resident)
+    assert bad_id.status_code == 400
