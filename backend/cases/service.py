@@ -348,7 +348,7 @@ def _scope(principal: Principal) -> Q:
 async def list_applications_for_staff(
     *, principal: Principal, status: str | None = None, limit: int = 100
 ) -> list[Application]:
-    """Applications of the caller's jurisdiction, open ones first, newest first."""
+    """Applications of the caller's jurisdiction, newest first."""
     if not principal.jurisdiction:
         return []
     query = Application.filter(_scope(principal))

@@ -14,8 +14,15 @@ from sanic.response import HTTPResponse, json, raw, redirect
 
 from backend.accounts import service as accounts_service
 from backend.accounts.authz import Principal, covers, ensure_jurisdiction, ensure_role
-from backend.accounts.models import Role
+from backend.accounts.models import ROLE_LABELS, Role
 from backend.api.http import problem_response
+from backend.cases import service as cases_service
+from backend.cases.models import (
+    Application,
+    ApplicationDocument,
+    ApplicationSource,
+    ApplicationStatus,
+)
 from backend.console import session as sessions
 from backend.console.render import (
     STATIC,
@@ -38,7 +45,14 @@ from backend.geo import service as geo_service
 from backend.intake import service as intake_service
 from backend.intake import triage
 from backend.intake.catalog import HARDSHIP_TAGS
-from backend.intake.models import OPEN_STATUSES, Lead, LeadPhoto, LeadStatus, PhotoStatus
+from backend.intake.models import (
+    OPEN_STATUSES,
+    Lead,
+    LeadPhoto,
+    LeadSource,
+    LeadStatus,
+    PhotoStatus,
+)
 from backend.validation import parse_model
 from backend.windows import service as windows_service
 from backend.windows.catalog import CATEGORIES, DEPARTMENTS
@@ -531,6 +545,7 @@ async def _lead_context(
         "township": township,
         "village": village,
         "subject": _masked_subject(lead, cipher),
+        "requester": _requester(lead, cipher),
         "revealed": revealed or {},
         "can_reveal": principal.role in (*triage.REVEAL_ROLES, Role.ADMIN),
         "map": township_map(geometry, point),
@@ -609,6 +624,23 @@ def _masked_subject(lead: Lead, cipher: PiiCipher) -> dict[str, str | None]:
         else None
     )
     return {"phone": mask_phone(phone), "id_number": mask_id_number(id_number)}
+
+
+def _requester(lead: Lead, cipher: PiiCipher) -> dict[str, Any] | None:
+    """Who sent a resident's help request: for herself or someone else, her phone masked."""
+    if lead.source != LeadSource.RESIDENT:
+        return None
+    phone = (
+        cipher.decrypt(lead.contact_phone_enc, purpose=intake_service.PHONE_PURPOSE)
+        if lead.contact_phone_enc
+        else None
+    )
+    return {
+        "for_self": lead.for_self,
+        "for_self_label": "为本人求助" if lead.for_self else "为他人求助",
+        "relation": lead.subject_relation,
+        "phone": mask_phone(phone),
+    }
 
 
 async def _photo_view(request: Request, photo: LeadPhoto) -> dict[str, Any]:
@@ -775,6 +807,7 @@ async def act(request: Request, lead_id: str, action: str, principal: Principal)
         current = await triage.get_lead_for_staff(principal=principal, lead_id=lead_uuid)
         context = await _lead_context(request, principal, current)
         return render(request, "lead.html", status=problem.status, error=problem.detail, **context)
+    await request.app.ctx.enqueue_notices()
     if wants_problem(request):
         state = {"id": str(lead.id), "status": lead.status.value, "version": lead.version}
         return security_headers(request, json(state))
@@ -782,3 +815,244 @@ async def act(request: Request, lead_id: str, action: str, principal: Principal)
         # Transferred out of the clerk's reach: back to the queue, which says where it went.
         return redirect(f"/console/leads?done={action}", status=303)
     return redirect(f"/console/leads/{lead.id}?done={action}", status=303)
+
+
+# --- applications ----------------------------------------------------------------------------
+
+APPLICATION_SOURCE_LABELS = {
+    ApplicationSource.RESIDENT: "居民小程序",
+    ApplicationSource.WINDOW: "窗口代为申请",
+}
+APPLICATION_DONE_MESSAGES = {
+    "accept": "已受理该申请",
+    "request-materials": "已一次性告知申请人需补充的材料",
+}
+APPLICATION_PAGE_SIZE = 100
+APPLICATION_NOT_FOUND = "找不到该申请，或不在您的管辖范围内"
+
+
+def _application_uuid(value: str) -> uuid.UUID:
+    try:
+        return uuid.UUID(value)
+    except ValueError:
+        raise NotFound(APPLICATION_NOT_FOUND) from None
+
+
+def _yuan(fen: int | None) -> str | None:
+    """Fen as yuan with two decimals, without going through floats."""
+    if fen is None:
+        return None
+    sign = "-" if fen < 0 else ""
+    whole, cents = divmod(abs(int(fen)), 100)
+    return f"{sign}{whole}.{cents:02d}"
+
+
+def _actor(label: str) -> str:
+    """An audit-style actor label ("window_clerk:张三") as a clerk reads it."""
+    if not label:
+        return ""
+    role, sep, name = label.partition(":")
+    if not sep:
+        return label
+    if role == "resident":
+        return f"申请人（{name}）" if name else "申请人"
+    known = {r.value: text for r, text in ROLE_LABELS.items()}.get(role)
+    return f"{known} {name}" if known else label
+
+
+def _application_status(value: str) -> str | None:
+    status = value.strip()
+    if not status or status == "all":
+        return None
+    if status not in {s.value for s in ApplicationStatus}:
+        raise ValidationFailed(
+            "未知状态，请从列表中选择", errors=[{"field": "status", "message": "不是允许的取值"}]
+        )
+    return status
+
+
+@bp.get("/applications")
+@page()
+async def applications(request: Request, principal: Principal) -> HTTPResponse:
+    """The applications of the caller's jurisdiction, newest first, with a status filter."""
+    status_filter = (request.args.get("status") or "").strip()[:32]
+    error = None
+    rows: list[Application] = []
+    try:
+        rows = await cases_service.list_applications_for_staff(
+            principal=principal,
+            status=_application_status(status_filter),
+            limit=APPLICATION_PAGE_SIZE,
+        )
+    except ValidationFailed as problem:
+        if wants_problem(request):
+            raise
+        error = problem.detail
+    townships = (
+        {
+            t.code: t.name
+            for t in await geo_service.list_townships(prefix=principal.jurisdiction or "")
+        }
+        if principal.jurisdiction and len(principal.jurisdiction) < 9
+        else {}
+    )
+    return render(
+        request,
+        "applications.html",
+        status=422 if error else 200,
+        error=error,
+        rows=[
+            {
+                "application": a,
+                "category_label": cases_service.category_label(a.category),
+                "source_label": APPLICATION_SOURCE_LABELS.get(a.source, a.source),
+                "status_label": cases_service.STATUS_LABELS.get(a.status, a.status),
+                "township": townships.get(a.township_code, a.township_code),
+            }
+            for a in rows
+        ],
+        status_filter=status_filter,
+        status_labels=cases_service.STATUS_LABELS,
+        show_township=bool(townships),
+        page_size=APPLICATION_PAGE_SIZE,
+    )
+
+
+@bp.get("/applications/<application_id:str>")
+@page()
+async def application_page(
+    request: Request, application_id: str, principal: Principal
+) -> HTTPResponse:
+    """One application: applicant and members (masked), means, consent, photos, timeline."""
+    application = await cases_service.get_application_for_staff(
+        principal=principal, application_id=_application_uuid(application_id)
+    )
+    context = await _application_context(request, principal, application)
+    done = APPLICATION_DONE_MESSAGES.get(request.args.get("done") or "")
+    return render(request, "application.html", notice=done, **context)
+
+
+def _decrypt(cipher: PiiCipher, value: str | None, purpose: str) -> str | None:
+    return cipher.decrypt(value, purpose=purpose) if value else None
+
+
+async def _document_view(request: Request, document: ApplicationDocument) -> dict[str, Any]:
+    store = request.app.ctx.store
+    try:
+        # The original is private: a five-minute link, like a lead's photos.
+        url = await store.presigned_get_url(document.original_key, expires=PHOTO_LINK_TTL)
+    except StorageError:
+        url = None
+    return {"document": document, "url": url, "size_kb": max(1, round(document.size / 1024))}
+
+
+async def _application_context(
+    request: Request, principal: Principal, application: Application
+) -> dict[str, Any]:
+    """Everything the application page shows, read through the cases service."""
+    cipher = request.app.ctx.cipher
+    id_number = _decrypt(cipher, application.applicant_id_enc, cases_service.ID_PURPOSE)
+    phone = _decrypt(cipher, application.applicant_phone_enc, cases_service.PHONE_PURPOSE)
+    members = [
+        m | {"id_number": mask_id_number(m["id_number"])}
+        for m in cases_service.members_out(application, cipher)
+    ]
+    township = await geo_service.get_division(code=application.township_code)
+    village = (
+        await geo_service.get_division(code=application.hukou_village_code)
+        if application.hukou_village_code
+        else None
+    )
+    documents = await cases_service.list_documents(application=application)
+    events = await cases_service.list_events(application=application)
+    assets = application.assets or {}
+    acts = principal.role in (*cases_service.ACT_ROLES, Role.ADMIN)
+    can_accept = acts and application.status in (
+        ApplicationStatus.RECEIVED,
+        ApplicationStatus.MATERIALS_REQUESTED,
+    )
+    can_request = acts and application.status == ApplicationStatus.RECEIVED
+    return {
+        "application": application,
+        "category_label": cases_service.category_label(application.category),
+        "status_label": cases_service.STATUS_LABELS.get(application.status, application.status),
+        "source_label": APPLICATION_SOURCE_LABELS.get(application.source, application.source),
+        "township": township,
+        "village": village,
+        "applicant": {"id_number": mask_id_number(id_number), "phone": mask_phone(phone)},
+        "members": members,
+        "income_yuan": _yuan(application.income_monthly_fen),
+        "assets": {
+            "house_count": assets.get("house_count"),
+            "car_count": assets.get("car_count"),
+            "savings_yuan": _yuan(assets.get("savings_fen")),
+            "note": assets.get("note") or "",
+        },
+        "documents": [await _document_view(request, d) for d in documents],
+        "events": [{"event": e, "actor": _actor(e.actor_label)} for e in events],
+        "can_accept": can_accept,
+        "can_request_materials": can_request,
+        "form": _posted(request),
+    }
+
+
+ApplicationAction = Callable[[Request, Principal, uuid.UUID, int], Awaitable[Application]]
+
+
+async def _accept_application(
+    request: Request, p: Principal, application_id: uuid.UUID, v: int
+) -> Application:
+    return await cases_service.accept_application(
+        principal=p, application_id=application_id, expected_version=v
+    )
+
+
+async def _request_materials(
+    request: Request, p: Principal, application_id: uuid.UUID, v: int
+) -> Application:
+    return await cases_service.request_materials(
+        principal=p,
+        application_id=application_id,
+        expected_version=v,
+        materials=form_value(request, "materials"),
+    )
+
+
+APPLICATION_ACTIONS: dict[str, ApplicationAction] = {
+    "accept": _accept_application,
+    "request-materials": _request_materials,
+}
+
+
+@bp.post("/applications/<application_id:str>/<action:str>")
+@page(roles=cases_service.ACT_ROLES)
+async def application_act(
+    request: Request, application_id: str, action: str, principal: Principal
+) -> HTTPResponse:
+    """Accept an application or ask for its missing materials; a refusal changes nothing."""
+    handler = APPLICATION_ACTIONS.get(action)
+    if handler is None:
+        raise NotFound("没有这个操作")
+    application_uuid = _application_uuid(application_id)
+    try:
+        application = await handler(request, principal, application_uuid, _version(request))
+    except Problem as problem:
+        if wants_problem(request):
+            raise
+        # The page as it is now (a stale form sees the change), with the reason it was refused.
+        current = await cases_service.get_application_for_staff(
+            principal=principal, application_id=application_uuid
+        )
+        context = await _application_context(request, principal, current)
+        return render(
+            request, "application.html", status=problem.status, error=problem.detail, **context
+        )
+    await request.app.ctx.enqueue_notices()
+    if wants_problem(request):
+        state = {
+            "id": str(application.id),
+            "status": application.status.value,
+            "version": application.version,
+        }
+        return security_headers(request, json(state))
+    return redirect(f"/console/applications/{application.id}?done={action}", status=303)

@@ -10,7 +10,6 @@ import redis
 
 from backend.config import Settings
 from backend.wechat import WechatpyWeChat
-
 from tests.harness.wechat_standin import WeChatStandIn
 
 # Short waits between retries of a busy answer keep the tests quick.
