@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 PYTEST_ARGS ?=
 
-.PHONY: run test lint fmt migrate demo bench install clean chromium
+.PHONY: run test test-py test-mp lint fmt migrate demo bench install clean chromium node
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; assert sys.version_info[:2] == (3, 11), "Python 3.11 is required (set PYTHON=python3.11)"'
@@ -30,7 +30,23 @@ chromium:
 		apt-get install -y chromium || (apt-get update && apt-get install -y chromium); \
 	fi
 
-test: install chromium
+# The mini-program's jest suite needs Node.js and npm (Debian's packages when missing).
+node:
+	@if ! command -v npm >/dev/null 2>&1; then \
+		apt-get install -y nodejs npm || (apt-get update && apt-get install -y nodejs npm); \
+	fi
+
+MP_STAMP := miniprogram/node_modules/.installed
+$(MP_STAMP): miniprogram/package-lock.json | node
+	cd miniprogram && npm ci --no-audit --no-fund
+	@touch $(MP_STAMP)
+
+test: test-mp test-py
+
+test-mp: $(MP_STAMP)
+	cd miniprogram && npm test --silent
+
+test-py: install chromium
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 lint: install
@@ -54,4 +70,4 @@ bench: install
 	else echo "no benchmarks yet (bench/ is empty)"; fi
 
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache miniprogram/node_modules

@@ -58,11 +58,11 @@ def normalise_id_number(value: str) -> str:
     if len(compact) == 15 and compact.isdigit():
         # First-generation numbers: insert the century and compute the check digit.
         body = compact[:6] + "19" + compact[6:]
-        compact = body + ric.calc_check_digit(body)
+        compact = body + ric.calc_check_digit(body + "0")
     bad = ValueError("身份证号码不正确（请核对位数和最后一位校验码）")
     if len(compact) != 18 or not compact[:17].isdigit():
         raise bad
-    if ric.calc_check_digit(compact[:17]) != compact[17]:
+    if ric.calc_check_digit(compact) != compact[17]:
         raise bad
     # stdnum's own validate() also looks the county up in a table that lacks many current
     # codes (安吉县 330523 among them), so only the province, the date and the digit are checked.
@@ -115,7 +115,8 @@ class LocationIn(BaseModel):
     lat: float = Field(ge=-90, le=90)
     lng: float = Field(ge=-180, le=180)
     coord_type: Literal["wgs84", "gcj02", "bd09"]
-    accuracy_m: float = Field(ge=0, le=100_000)
+    # None: a point picked on a map (wx.chooseLocation), exact as far as routing can tell.
+    accuracy_m: float | None = Field(default=None, ge=0, le=100_000)
     captured_at: datetime | None = None
 
 

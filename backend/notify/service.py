@@ -26,7 +26,7 @@ Sender = Callable[[str, str, str, dict[str, str]], Awaitable[str]]
 
 def item_page(item_kind: str, item_id: uuid.UUID) -> str:
     """The mini-program page a message opens."""
-    return f"pages/item/index?kind={item_kind}&id={item_id}"
+    return f"resident/item/index?kind={item_kind}&id={item_id}"
 
 
 async def record_consent(*, user_id: uuid.UUID, template_id: str, accepted: bool) -> int:

@@ -98,7 +98,7 @@ async def test_the_clerk_sees_it_opens_it_masked_and_accepts_it(
         await console.get(url),
         200,
         "李建国",
-        "330523********0019",
+        "330523********0014",
         "139****0002",
         "张桂兰",
         "配偶",
@@ -271,7 +271,7 @@ async def test_an_investigator_reads_but_cannot_act(
     await make_user("dipu_inv", "investigator", DIPU)
     csrf = await signed_in(console, "dipu_inv")
     url = f"/console/applications/{item['id']}"
-    page = assert_page(await console.get(url), 200, item["number"], "330523********0019")
+    page = assert_page(await console.get(url), 200, item["number"], "330523********0014")
     assert "/accept" not in page and "/request-materials" not in page
     for action, extra in (("accept", {}), ("request-materials", {"materials": "户口本"})):
         response = await console.post(

@@ -313,7 +313,7 @@ async def dipu_leads(
         subject={
             "name": "王小妹",
             "village_code": "330523001200",
-            "id_number": "33052320100101002X",
+            "id_number": "33052320100101106X",
         },
         hardship=["left_behind_child"],
         description="父母外出务工",
@@ -383,9 +383,9 @@ async def test_lead_page_masks_and_reveal_is_audited(
     lead = dipu_leads[2]
     csrf = await signed_in(console, "dipu_clerk")
     page = assert_page(
-        await console.get(f"/console/leads/{lead['id']}"), 200, "王小妹", "330523********002X"
+        await console.get(f"/console/leads/{lead['id']}"), 200, "王小妹", "330523********106X"
     )
-    assert "33052320100101002X" not in page
+    assert "33052320100101106X" not in page
     assert "<svg" in page and 'class="township"' in page
     assert "按所选村（社区）" in page
     url = f"/console/leads/{lead['id']}/reveal"
@@ -400,13 +400,13 @@ async def test_lead_page_masks_and_reveal_is_audited(
     shown = await console.post(
         url, data={"field": "id_number"}, headers={"HX-Request": "true", "X-CSRF-Token": csrf}
     )
-    assert shown.status_code == 200 and "33052320100101002X" in shown.text
+    assert shown.status_code == 200 and "33052320100101106X" in shown.text
     event = await AuditEvent.get(action="lead.reveal")
     assert event.entity_id == lead["id"] and event.after == {"field": "id_number"}
-    assert "33052320100101002X" not in str(event.after)
+    assert "33052320100101106X" not in str(event.after)
     # Without htmx the whole page comes back with the number shown.
     full = await console.post(url, data={"field": "id_number", "csrf_token": csrf})
-    assert_page(full, 200, "33052320100101002X", "办理记录")
+    assert_page(full, 200, "33052320100101106X", "办理记录")
 
 
 async def test_html_in_a_description_is_shown_as_text(

@@ -9,14 +9,14 @@ from backend.intake.schemas import normalise_id_number
 
 
 def _with_check(body17: str) -> str:
-    return body17 + ric.calc_check_digit(body17)
+    return body17 + ric.calc_check_digit(body17 + "0")
 
 
 def test_valid_numbers_are_normalised() -> None:
-    assert normalise_id_number("330523198001011235") == "330523198001011235"
-    assert normalise_id_number(" 330523 19800101 1235 ") == "330523198001011235"
-    assert normalise_id_number("330523800101123") == "330523198001011235"  # 15-digit form
-    x = _with_check("11010519491231150")
+    assert normalise_id_number("330523198001011233") == "330523198001011233"
+    assert normalise_id_number(" 330523 19800101 1233 ") == "330523198001011233"
+    assert normalise_id_number("330523800101123") == "330523198001011233"  # 15-digit form
+    x = _with_check("11010519491231002")
     assert x.endswith("X") and normalise_id_number(x.lower()) == x
 
 
@@ -33,3 +33,13 @@ def test_valid_numbers_are_normalised() -> None:
 def test_bad_numbers_are_refused(value: str, message: str) -> None:
     with pytest.raises(ValueError, match=message):
         normalise_id_number(value)
+
+
+def test_the_check_digit_follows_gb_11643() -> None:
+    # The standard's worked example, and its 15-digit first-generation form.
+    assert normalise_id_number("11010519491231002X") == "11010519491231002X"
+    assert normalise_id_number("110105491231002") == "11010519491231002X"
+    # A digit computed over the wrong span of the number used to pass.
+    for wrong in ("330523199001011232", "110105194912310021"):
+        with pytest.raises(ValueError, match="校验码"):
+            normalise_id_number(wrong)

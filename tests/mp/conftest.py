@@ -16,9 +16,9 @@ from tests.intake.conftest import DIPU_VILLAGES, Points, boundaries, gcj, points
 STATUS_TEMPLATE = "tmpl-status-0001"
 DIPU_VILLAGE = DIPU_VILLAGES[0]  # 330523001001, in 递铺街道
 # Valid ID numbers (check digits computed), of 安吉县 people born in the 1950s-1990s.
-ID_A = "330523195003070019"
+ID_A = "330523195003070014"
 ID_B = "330523198807120025"
-ID_C = "330523201201010017"
+ID_C = "330523201201010010"
 
 
 @pytest.fixture

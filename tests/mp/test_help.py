@@ -253,3 +253,13 @@ async def test_another_residents_help_request_does_not_exist_for_me(
     assert (await client.get("/mp/v1/items", headers=other_resident)).json()["items"] == []
     bad_id = await client.get("/mp/v1/help-requests/not-a-uuid", headers=resident)
     assert bad_id.status_code == 400
+
+
+async def test_a_point_picked_on_the_map_has_no_accuracy(
+    client: httpx.AsyncClient, resident: dict, points: Points
+) -> None:
+    picked = {k: v for k, v in gcj(points.dipu).items() if k != "accuracy_m"}
+    response = await client.post("/mp/v1/help-requests", json=help_body(picked), headers=resident)
+    assert response.status_code == 201, response.text
+    lead = await Lead.get(id=response.json()["id"])
+    assert (lead.routed_by, lead.accuracy_m) == ("polygon", None)

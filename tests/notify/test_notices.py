@@ -98,7 +98,7 @@ async def test_a_clerks_action_sends_one_message_when_she_consented(
     assert len(wechat.sent) == 1
     message = wechat.sent[0]
     assert message["touser"] == OPENID and message["template_id"] == STATUS_TEMPLATE
-    assert message["page"] == f"pages/item/index?kind=help&id={item['id']}"
+    assert message["page"] == f"resident/item/index?kind=help&id={item['id']}"
     assert message["data"]["character_string1"]["value"] == item["number"]
     assert len(message["data"]["thing4"]["value"]) <= 20
     assert (await SubscribeConsent.get(template_id=STATUS_TEMPLATE)).remaining == 0
