@@ -333,6 +333,9 @@ def serve(host: str | None, port: int | None, workers: int | None) -> None:
         click.echo(f"  窗口控制台：{base}/console/")
         click.echo(f"  API 文档：{base}/docs")
         click.echo(f"  就绪检查：{base}/readyz")
+        click.echo(f"  居民小程序接口：{base}/mp/v1（用微信开发者工具打开 miniprogram/）")
+        if not settings.wechat_appid:
+            click.echo("  未配置 YIMEN_WECHAT_APPID：小程序登录使用开发替身，无需连接微信")
         click.echo("  按 Ctrl-C 停止")
         count = workers or settings.workers
         # One worker runs in this process: no worker manager, Ctrl-C goes straight to it.
