@@ -77,6 +77,26 @@ def normalise_id_number(value: str) -> str:
     return compact
 
 
+def normalise_phone(value: str | None) -> str | None:
+    """Digits of a phone number (a +86 prefix dropped), or ValueError."""
+    if not value:
+        return None
+    digits = value.replace("-", "").replace(" ", "")
+    if digits.startswith("+86"):
+        digits = digits[3:]
+    if not digits.isdigit() or not 7 <= len(digits) <= 12:
+        raise ValueError("电话号码格式不正确")
+    return digits
+
+
+def check_tags(tags: list[str]) -> list[str]:
+    """Known hardship tags, each once, or ValueError naming the unknown ones."""
+    unknown = [t for t in tags if t not in HARDSHIP_TAGS]
+    if unknown:
+        raise ValueError(f"未知困难类型 {', '.join(unknown)}，可选：{', '.join(HARDSHIP_TAGS)}")
+    return list(dict.fromkeys(tags))
+
+
 class SubjectIn(BaseModel):
     """The person or household the report is about."""
 
@@ -92,14 +112,7 @@ class SubjectIn(BaseModel):
     @field_validator("phone")
     @classmethod
     def _phone(cls, value: str | None) -> str | None:
-        if not value:
-            return None
-        digits = value.replace("-", "").replace(" ", "")
-        if digits.startswith("+86"):
-            digits = digits[3:]
-        if not digits.isdigit() or not 7 <= len(digits) <= 12:
-            raise ValueError("电话号码格式不正确")
-        return digits
+        return normalise_phone(value)
 
     @field_validator("id_number")
     @classmethod
@@ -136,10 +149,7 @@ class ReportIn(BaseModel):
     @field_validator("hardship")
     @classmethod
     def _tags(cls, tags: list[str]) -> list[str]:
-        unknown = [t for t in tags if t not in HARDSHIP_TAGS]
-        if unknown:
-            raise ValueError(f"未知困难类型 {', '.join(unknown)}，可选：{', '.join(HARDSHIP_TAGS)}")
-        return list(dict.fromkeys(tags))
+        return check_tags(tags)
 
     @field_validator("observed_at")
     @classmethod
@@ -166,18 +176,6 @@ class ReportListQuery(BaseModel):
 
     cursor: str | None = Field(default=None, max_length=200)
     limit: int = Field(default=20, ge=1, le=100)
-
-
-def normalise_phone(value: str | None) -> str | None:
-    """Digits of a phone number (a +86 prefix dropped), or ValueError."""
-    if not value:
-        return None
-    digits = value.replace("-", "").replace(" ", "")
-    if digits.startswith("+86"):
-        digits = digits[3:]
-    if not digits.isdigit() or not 7 <= len(digits) <= 12:
-        raise ValueError("电话号码格式不正确")
-    return digits
 
 
 class HelpSubjectIn(BaseModel):
@@ -221,10 +219,7 @@ class HelpRequestIn(BaseModel):
     @field_validator("hardship")
     @classmethod
     def _tags(cls, tags: list[str]) -> list[str]:
-        unknown = [t for t in tags if t not in HARDSHIP_TAGS]
-        if unknown:
-            raise ValueError(f"未知困难类型 {', '.join(unknown)}，可选：{', '.join(HARDSHIP_TAGS)}")
-        return list(dict.fromkeys(tags))
+        return check_tags(tags)
 
     @model_validator(mode="after")
     def _complete(self) -> HelpRequestIn:
