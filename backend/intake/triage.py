@@ -939,13 +939,24 @@ async def record_referral_result(
         referral.done_by_id = principal.user_id
         await referral.save(using_db=conn)
         label = DEPARTMENTS.get(referral.department_kind, (referral.department_kind, ""))[0]
+        message = f"{label}部门已反馈办理结果"
         await LeadEvent.create(
             lead=lead,
             kind="referral_done",
-            message=f"{label}部门已反馈办理结果",
+            message=message,
             actor_label=principal.label,
             using_db=conn,
         )
+        if lead.source == LeadSource.RESIDENT:
+            await queue_notice(
+                conn=conn,
+                user_id=lead.reporter_id,
+                item_kind="help",
+                item_id=lead.id,
+                number=lead.number,
+                phrase="已反馈",
+                message=message,
+            )
         await record_event(
             actor_id=principal.user_id,
             actor_label=principal.label,

@@ -190,3 +190,35 @@ async def test_done_when_help_request_to_queue_to_timeline_and_message(
     assert shown["status"] == "acknowledged" and shown["status_label"] == "窗口已受理"
     assert shown["timeline"][-1]["kind"] == "acknowledged"
     assert (await Notice.get(item_id=item["id"])).status == NoticeStatus.SENT
+
+
+async def test_referral_and_its_result_each_tell_the_resident(
+    client: httpx.AsyncClient,
+    resident: dict,  # noqa: F811
+    points: Points,  # noqa: F811
+    clerk: User,  # noqa: F811
+) -> None:
+    from datetime import date, timedelta
+
+    from backend.intake.models import Referral
+
+    item = await _help(client, resident, points)
+    principal = await load_principal(user_id=clerk.id, token_id="t", family="f")
+    await triage.refer_lead(
+        principal=principal,
+        lead_id=uuid.UUID(item["id"]),
+        expected_version=1,
+        department="yibao",
+        due_date=date.today() + timedelta(days=10),
+        note="住院费用较高，请医保核实大病救助",
+    )
+    referral = await Referral.get(lead_id=item["id"])
+    await triage.record_referral_result(
+        principal=principal, referral_id=referral.id, result="已纳入医疗救助，报销比例提高"
+    )
+    phrases = [
+        n.data["phrase2"] for n in await Notice.filter(item_id=item["id"]).order_by("created_at")
+    ]
+    assert phrases == ["已转办", "已反馈"]
+    shown = (await client.get(f"/mp/v1/help-requests/{item['id']}", headers=resident)).json()
+    assert shown["timeline"][-1]["message"] == "医疗保障部门已反馈办理结果"
