@@ -20,7 +20,7 @@ from backend.intake.service import IntakePolicy, Routed
 from backend.jobs.broker import make_broker
 from backend.jobs.tasks import process_photo_task, send_notice_task
 from backend.logs import configure_logging, get_logger
-from backend.notify.service import pending_notices
+from backend.notify.service import fresh_notices
 from backend.redis_conn import connect_redis
 from backend.wechat import create_wechat
 from backend.workdays import WorkCalendar
@@ -153,7 +153,7 @@ def create_app(settings: Settings | None = None, *, name: str = "yimen") -> Sani
         async def enqueue_notices() -> None:
             # After a console action commits: send what it queued now, not at the next sweep.
             try:
-                for notice_id in await pending_notices(limit=50):
+                for notice_id in await fresh_notices():
                     await send_notice_task.kicker().with_broker(app.ctx.broker).kiq(str(notice_id))
             except Exception as exc:
                 log.warning("could not queue status messages", error=str(exc))

@@ -49,6 +49,14 @@ _MESSAGES = {
 }
 
 
+class FieldProblem(ValueError):
+    """A check across fields (a model validator) that still names the field to correct."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(message)
+        self.field = field
+
+
 def field_errors(exc: ValidationError) -> list[dict[str, str]]:
     """A list of {field, message} for each failed field."""
     errors = []
@@ -59,6 +67,8 @@ def field_errors(exc: ValidationError) -> list[dict[str, str]]:
             # value_error from our own validators carries a Chinese message already.
             ctx_error = err.get("ctx", {}).get("error")
             message = str(ctx_error) if ctx_error else "内容不正确"
+            if isinstance(ctx_error, FieldProblem):
+                loc = ".".join(p for p in (loc if loc != "(body)" else "", ctx_error.field) if p)
         errors.append({"field": loc, "message": message})
     return errors
 

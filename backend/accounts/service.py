@@ -12,6 +12,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from limits import parse
 from limits.aio.storage import RedisStorage
 from limits.aio.strategies import MovingWindowRateLimiter
+from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
 from backend.accounts.authz import Principal
@@ -240,6 +241,14 @@ async def get_or_create_resident(*, openid: str, display_name: str = "") -> tupl
     user = await User.filter(openid=openid).first()
     if user is not None:
         return user, False
+    try:
+        return await _create_resident(openid=openid, display_name=display_name), True
+    except IntegrityError:
+        # Two first logins at once (two requests after one wx.login): the other one won.
+        return await User.get(openid=openid), False
+
+
+async def _create_resident(*, openid: str, display_name: str) -> User:
     async with in_transaction() as conn:
         user = await User.create(
             id=uuid.uuid4(),
@@ -258,13 +267,20 @@ async def get_or_create_resident(*, openid: str, display_name: str = "") -> tupl
             after=_snapshot(user),
             using_db=conn,
         )
-    return user, True
+    return user
 
 
 async def refresh_login(
     *, tokens: TokenStore, refresh_token: str, kinds: Sequence[UserKind]
 ) -> TokenPair:
-    """Rotate a refresh token; a disabled account, or one of another kind, loses every token."""
+    """Rotate a refresh token; a disabled account loses every token.
+
+    A token of another kind of user (a grid worker's sent to the resident API) is refused
+    before it is used: the person's own login elsewhere goes on working.
+    """
+    owner = await User.filter(id=tokens.refresh_owner(refresh_token)).first()
+    if owner is not None and owner.is_active and owner.kind not in kinds:
+        raise Unauthorized("登录凭证无效，请重新登录", type_slug="invalid-token")
     user_id, pair = await tokens.rotate(refresh_token)
     user = await User.filter(id=user_id).first()
     if user is None or not user.is_active or user.kind not in kinds:

@@ -139,6 +139,10 @@ class TokenStore:
             )
         return claims
 
+    def refresh_owner(self, refresh_token: str) -> uuid.UUID:
+        """Whose refresh token this is (signature and expiry checked; nothing used up)."""
+        return self._decode(refresh_token, expected=REFRESH).user_id
+
     async def rotate(self, refresh_token: str) -> tuple[uuid.UUID, TokenPair]:
         """Trade a refresh token for a new pair; the old one stops working at once."""
         claims = self._decode(refresh_token, expected=REFRESH)

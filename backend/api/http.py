@@ -217,11 +217,18 @@ def multipart_photo(request: Request) -> tuple[uuid.UUID, bytes]:
     return client_photo_id, files[0].body or b""
 
 
-async def ensure_rate(request: Request, *, limit: str, key: tuple[str, str], message: str) -> None:
-    """Count one request against a limit (limits on Redis); 429 with Retry-After past it."""
+async def ensure_rate(
+    request: Request, *, limit: str, key: tuple[str, str], message: str, count: bool = True
+) -> None:
+    """429 with Retry-After once a limit (limits on Redis) is used up; count this request too.
+
+    count=False only looks, so a caller can refuse early and count once the request is
+    accepted (a refused request should not use up a person's quota).
+    """
     item = parse_limit(limit)
     limiter = MovingWindowRateLimiter(request.app.ctx.limiter_storage)
-    if not await limiter.hit(item, *key):
+    allowed = await limiter.hit(item, *key) if count else await limiter.test(item, *key)
+    if not allowed:
         stats = await limiter.get_window_stats(item, *key)
         raise TooManyRequests(
             message, headers={"Retry-After": str(max(1, int(stats.reset_time - time.time())))}

@@ -9,6 +9,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from backend.intake.schemas import normalise_id_number, normalise_phone
+from backend.validation import FieldProblem
 
 # What residents may apply for (社会力量参与 is not an application of one's own).
 RESIDENT_CATEGORIES = (
@@ -132,9 +133,12 @@ class ApplicationIn(BaseModel):
     @model_validator(mode="after")
     def _distinct_people(self) -> ApplicationIn:
         seen = {self.applicant.id_number}
-        for member in self.members:
+        for n, member in enumerate(self.members):
             if member.id_number in seen:
-                raise ValueError(f"家庭成员 {member.name} 的身份证号码与他人重复，请核对")
+                raise FieldProblem(
+                    f"members.{n}.id_number",
+                    f"家庭成员 {member.name} 的身份证号码与他人重复，请核对",
+                )
             seen.add(member.id_number)
         return self
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import json
 import uuid
 from collections.abc import Awaitable, Callable, Iterable
 from datetime import UTC, datetime
@@ -28,7 +27,7 @@ from backend.cases.schemas import RELATIONS, ApplicationIn, to_fen
 from backend.crypto import PiiCipher
 from backend.errors import Conflict, NotFound, ValidationFailed
 from backend.geo.models import Division, Level
-from backend.intake.service import _next_number
+from backend.intake.service import _next_number, fingerprint
 from backend.integrity.service import record_event
 from backend.notify.service import queue_notice
 from backend.windows.catalog import CATEGORIES
@@ -63,13 +62,6 @@ def category_label(category: str) -> str:
 def relation_label(relation: str) -> str:
     """The Chinese name of a relation."""
     return RELATIONS.get(relation, relation)
-
-
-def _fingerprint(application_in: ApplicationIn) -> str:
-    canonical = json.dumps(
-        application_in.model_dump(mode="json"), sort_keys=True, ensure_ascii=False
-    )
-    return hashlib.sha256(canonical.encode()).hexdigest()
 
 
 def ensure_consent(application_in: ApplicationIn) -> None:
@@ -117,12 +109,12 @@ async def submit_application(
 ) -> tuple[Application, bool]:
     """File a resident's application at its 户籍 township; a replay returns the first."""
     ensure_consent(application_in)
-    fingerprint = _fingerprint(application_in)
+    digest = fingerprint(application_in, cipher)
     existing = await Application.filter(
         resident_id=resident.user_id, client_id=application_in.client_id
     ).first()
     if existing is not None:
-        return _replayed(existing, fingerprint), False
+        return _replayed(existing, digest), False
     village = await _ensure_hukou_village(application_in.hukou_village_code)
     township_code = village.code[:9]
     review = await before_create()
@@ -172,7 +164,7 @@ async def submit_application(
                 content_review=review,
                 resident_id=resident.user_id,
                 client_id=application_in.client_id,
-                request_hash=fingerprint,
+                request_hash=digest,
                 created_by_id=resident.user_id,
                 using_db=conn,
             )
@@ -205,7 +197,7 @@ async def submit_application(
         ).first()
         if existing is None:
             raise
-        return _replayed(existing, fingerprint), False
+        return _replayed(existing, digest), False
     return application, True
 
 
@@ -218,8 +210,13 @@ async def create_from_lead(
     applicant_name: str,
     number: str,
     category: str,
+    resident_id: uuid.UUID | None = None,
 ) -> Application:
-    """A received application the window files for a lead's household (代为申请)."""
+    """A received application the window files for a lead's household (代为申请).
+
+    resident_id: the resident who asked for help for herself, so she follows the application
+    in the mini-program as her own.
+    """
     application = await Application.create(
         id=uuid.uuid4(),
         number=number,
@@ -230,6 +227,7 @@ async def create_from_lead(
         lead_id=lead_id,
         applicant_name=applicant_name,
         on_behalf=True,
+        resident_id=resident_id,
         created_by_id=principal.user_id,
         using_db=conn,
     )
@@ -310,6 +308,15 @@ async def add_document(
     await put_original(key, data, mime)
     try:
         async with in_transaction() as conn:
+            # Counted again under the application's lock: parallel uploads share the cap.
+            await Application.filter(id=application.id).select_for_update().using_db(conn).first()
+            if (
+                await ApplicationDocument.filter(application=application).using_db(conn).count()
+                >= MAX_DOCUMENTS
+            ):
+                raise Conflict(
+                    f"每份申请最多 {MAX_DOCUMENTS} 张材料照片", type_slug="too-many-photos"
+                )
             document = await ApplicationDocument.create(
                 id=document_id,
                 application=application,

@@ -233,6 +233,8 @@ class LeadEvent(Model):
     message = fields.CharField(max_length=255)
     # Who did it, for the console's timeline (the sender's view leaves it out).
     actor_label = fields.CharField(max_length=96, default="")
+    # What a resident who sent the lead reads instead, where the message carries staff notes.
+    public_message = fields.CharField(max_length=255, null=True)
 
     class Meta:
         table = "intake_lead_event"

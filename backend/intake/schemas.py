@@ -11,6 +11,7 @@ from stdnum.cn import ric
 from stdnum.exceptions import ValidationError as StdnumError
 
 from backend.intake.catalog import HARDSHIP_TAGS
+from backend.validation import FieldProblem
 
 _PROVINCES = frozenset(
     {
@@ -120,17 +121,29 @@ class SubjectIn(BaseModel):
         return normalise_id_number(value) if value else None
 
 
-class LocationIn(BaseModel):
-    """Where the phone was, in the coordinate system it used."""
+class PointIn(BaseModel):
+    """A point in the coordinate system the phone used."""
 
     model_config = ConfigDict(extra="forbid")
 
     lat: float = Field(ge=-90, le=90)
     lng: float = Field(ge=-180, le=180)
     coord_type: Literal["wgs84", "gcj02", "bd09"]
+    accuracy_m: float | None = None
+    captured_at: datetime | None = None
+
+
+class LocationIn(PointIn):
+    """Where a grid worker's phone was: its GPS accuracy is required."""
+
+    accuracy_m: float = Field(ge=0, le=100_000)
+
+
+class PickedLocationIn(PointIn):
+    """A resident's location: from GPS with its accuracy, or a point picked on a map."""
+
     # None: a point picked on a map (wx.chooseLocation), exact as far as routing can tell.
     accuracy_m: float | None = Field(default=None, ge=0, le=100_000)
-    captured_at: datetime | None = None
 
 
 class ReportIn(BaseModel):
@@ -209,7 +222,7 @@ class HelpRequestIn(BaseModel):
     description: str = Field(default="", max_length=2000)
     urgent: bool = False
     contact_phone: str | None = Field(default=None, max_length=20)
-    location: LocationIn | None = None
+    location: PickedLocationIn | None = None
 
     @field_validator("contact_phone")
     @classmethod
@@ -224,15 +237,15 @@ class HelpRequestIn(BaseModel):
     @model_validator(mode="after")
     def _complete(self) -> HelpRequestIn:
         if self.location is None and not self.subject.village_code:
-            raise ValueError("请允许定位，或选择所在村（社区）")
+            raise FieldProblem("subject.village_code", "请允许定位，或选择所在村（社区）")
         if self.quick:
             return self
         if not self.for_self and not self.subject.name:
-            raise ValueError("为他人求助时，请填写对方的姓名或称呼")
+            raise FieldProblem("subject.name", "为他人求助时，请填写对方的姓名或称呼")
         if not self.hardship:
-            raise ValueError("请至少选择一项困难情况")
+            raise FieldProblem("hardship", "请至少选择一项困难情况")
         if not self.description:
-            raise ValueError("请简单说明遇到的困难")
+            raise FieldProblem("description", "请简单说明遇到的困难")
         return self
 
     def free_text(self) -> list[str]:

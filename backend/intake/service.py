@@ -35,7 +35,7 @@ from backend.intake.models import (
     PhotoStatus,
     SuspectedDuplicate,
 )
-from backend.intake.schemas import HelpRequestIn, LocationIn, ReportIn
+from backend.intake.schemas import HelpRequestIn, PointIn, ReportIn
 from backend.integrity.service import record_event
 from backend.workdays import WorkCalendar
 
@@ -75,9 +75,9 @@ class IntakePolicy:
         return self.calendar.add_working_days(now, self.working_days)
 
 
-def request_hash(report_in: ReportIn) -> str:
+def request_hash(report_in: ReportIn, cipher: PiiCipher) -> str:
     """A fingerprint of what the phone sent (client_id included), for replay checks."""
-    return _fingerprint(report_in)
+    return fingerprint(report_in, cipher)
 
 
 def is_urgent(report_in: ReportIn) -> bool:
@@ -157,12 +157,12 @@ async def submit_report(
     router: Callable[..., Awaitable[Routed]],
 ) -> tuple[Lead, bool]:
     """File a grid worker's report; a replay returns the first lead (created False)."""
-    fingerprint = request_hash(report_in)
+    digest = request_hash(report_in, cipher)
     existing = await Lead.filter(
         reporter_id=reporter.user_id, client_id=report_in.client_id
     ).first()
     if existing is not None:
-        return _replayed(existing, fingerprint), False
+        return _replayed(existing, digest), False
     subject = report_in.subject
     await _ensure_village(subject.village_code)
     point = _point(report_in.location)
@@ -176,7 +176,7 @@ async def submit_report(
     return await _file_lead(
         reporter=reporter,
         client_id=report_in.client_id,
-        fingerprint=fingerprint,
+        fingerprint=digest,
         routed=routed,
         policy=policy,
         location=report_in.location,
@@ -219,10 +219,10 @@ async def submit_help_request(
     before_create runs only for a new request (rate limits, WeChat's content check) and says
     whether the text needs a clerk's second look.
     """
-    fingerprint = _fingerprint(help_in)
+    digest = fingerprint(help_in, cipher)
     existing = await Lead.filter(reporter_id=resident.user_id, client_id=help_in.client_id).first()
     if existing is not None:
-        return _replayed(existing, fingerprint), False
+        return _replayed(existing, digest), False
     subject = help_in.subject
     await _ensure_village(subject.village_code)
     point = _point(help_in.location)
@@ -251,7 +251,7 @@ async def submit_help_request(
     return await _file_lead(
         reporter=resident,
         client_id=help_in.client_id,
-        fingerprint=fingerprint,
+        fingerprint=digest,
         routed=routed,
         policy=policy,
         location=help_in.location,
@@ -278,16 +278,21 @@ async def submit_help_request(
 UNKNOWN_COUNTY = "000000"
 
 
-def _fingerprint(model: BaseModel) -> str:
+def fingerprint(model: BaseModel, cipher: PiiCipher) -> str:
+    """A keyed hash of a request body, for replay checks.
+
+    Keyed, because the body holds phone and ID numbers while the rest of it is stored in clear:
+    a plain hash could be reversed by trying every phone number against it.
+    """
     canonical = json.dumps(model.model_dump(mode="json"), sort_keys=True, ensure_ascii=False)
-    return hashlib.sha256(canonical.encode()).hexdigest()
+    return cipher.blind_index(canonical, purpose="request.fingerprint")
 
 
 def _encrypt(cipher: PiiCipher, value: str | None, purpose: str) -> str | None:
     return cipher.encrypt(value, purpose=purpose) if value else None
 
 
-def _point(location: LocationIn | None) -> tuple[float, float] | None:
+def _point(location: PointIn | None) -> tuple[float, float] | None:
     return to_wgs84(location.lng, location.lat, location.coord_type) if location else None
 
 
@@ -306,7 +311,7 @@ async def _file_lead(
     fingerprint: str,
     routed: Routed,
     policy: IntakePolicy,
-    location: LocationIn | None,
+    location: PointIn | None,
     point: tuple[float, float] | None,
     values: dict[str, Any],
 ) -> tuple[Lead, bool]:
@@ -368,8 +373,9 @@ async def _file_lead(
 
 def _replayed(existing: Lead, fingerprint: str) -> Lead:
     if existing.request_hash != fingerprint:
+        what = "求助" if existing.source == LeadSource.RESIDENT else "报告"
         raise Conflict(
-            "这个编号（client_id）已用于另一份内容不同的报告；新报告请使用新的 client_id",
+            f"这个编号（client_id）已用于另一份内容不同的{what}；新{what}请使用新的 client_id",
             type_slug="client-id-reused",
         )
     return existing
@@ -456,6 +462,10 @@ async def add_photo(
     await put_original(key, data, mime)
     try:
         async with in_transaction() as conn:
+            # Counted again under the lead's lock: parallel uploads cannot pass the cap together.
+            await Lead.filter(id=lead.id).select_for_update().using_db(conn).first()
+            if await LeadPhoto.filter(lead=lead).using_db(conn).count() >= max_photos:
+                raise Conflict(f"每份最多 {max_photos} 张照片", type_slug="too-many-photos")
             photo = await LeadPhoto.create(
                 id=photo_id,
                 lead=lead,

@@ -504,14 +504,21 @@ async def _commit(
     before: dict[str, Any],
     after: dict[str, Any],
     jurisdiction: str | None = None,
+    public_message: str | None = None,
 ) -> None:
-    """Save the lead one version on, with its timeline entry and audit row."""
+    """Save the lead one version on, with its timeline entry and audit row.
+
+    public_message is what a resident who sent the lead reads instead of message, where
+    message carries a note written for staff and grid workers (a resident asking for a
+    neighbour must not read the window's findings about that neighbour).
+    """
     lead.version += 1
     await lead.save(using_db=conn)
     await LeadEvent.create(
         lead=lead,
         kind=kind,
         message=_short(message),
+        public_message=_short(public_message) if public_message else None,
         actor_label=principal.label,
         using_db=conn,
     )
@@ -535,7 +542,7 @@ async def _commit(
             item_id=lead.id,
             number=lead.number,
             phrase=SENDER_STATUS_PHRASES[lead.status],
-            message=_short(message),
+            message=_short(public_message or message),
         )
 
 
@@ -652,6 +659,7 @@ async def request_home_visit(
             action="lead.request_visit",
             kind="visit_requested",
             message=message,
+            public_message="窗口将安排工作人员入户走访核实情况" if text else None,
             before=before,
             after={"home_visit_note": text},
         )
@@ -806,6 +814,9 @@ async def convert_lead(
             applicant_name=lead.subject_name,
             number=number,
             category=category,
+            resident_id=(
+                lead.reporter_id if lead.source == LeadSource.RESIDENT and lead.for_self else None
+            ),
         )
         _acknowledge(lead, principal, now)
         lead.status = LeadStatus.CONVERTED
@@ -1027,6 +1038,7 @@ async def transfer_lead(
             action="lead.transfer",
             kind="transferred",
             message=f"已转交{township.name}受理窗口（{text}）",
+            public_message=f"已转交{township.name}受理窗口办理",
             before=before,
             after={"township": to_township, "county": lead.county_code, "reason": text},
             jurisdiction=old,
@@ -1074,6 +1086,7 @@ async def close_lead(
             action="lead.close",
             kind="closed",
             message=f"窗口已办结：{shown}",
+            public_message=f"窗口已办结：{label}" if shown != label else None,
             before=before,
             after={"closed_reason": why.value, "closed_note": text or None},
         )

@@ -77,7 +77,7 @@ async def sweep_notices() -> int:
     """Re-queue status messages left pending (a lost message, or WeChat failing earlier)."""
     from backend.notify.service import pending_notices
 
-    ids = await pending_notices(older_than=SWEEP_AFTER)
+    ids = await pending_notices()
     for notice_id in ids:
         await send_notice_task.kiq(str(notice_id))
     if ids:

@@ -13,6 +13,7 @@ class NoticeStatus(StrEnum):
     """Where a status message stands."""
 
     PENDING = "pending"
+    SENDING = "sending"  # claimed by a task, until lease_until (then it may be claimed again)
     SENT = "sent"
     SKIPPED = "skipped"  # no consent left, or no template configured: never retried
     FAILED = "failed"
@@ -44,6 +45,9 @@ class Notice(Model):
     status = fields.CharEnumField(NoticeStatus, max_length=16, default=NoticeStatus.PENDING)
     attempts = fields.IntField(default=0)
     error = fields.CharField(max_length=255, null=True)
+    # After a failed attempt: not before this (backoff).
+    next_attempt_at = fields.DatetimeField(null=True)
+    lease_until = fields.DatetimeField(null=True)
     created_at = fields.DatetimeField(auto_now_add=True, db_index=True)
     sent_at = fields.DatetimeField(null=True)
 

@@ -8,6 +8,8 @@ from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from tortoise.backends.base.client import BaseDBAsyncClient
+from tortoise.exceptions import IntegrityError
+from tortoise.expressions import F, Q
 from tortoise.transactions import in_transaction
 
 from backend.logs import get_logger
@@ -16,6 +18,8 @@ from backend.notify.models import Notice, NoticeStatus, SubscribeConsent
 log = get_logger("yimen.notify")
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 MAX_ATTEMPTS = 5
+LEASE = timedelta(minutes=2)  # longer than one WeChat call with its retries can take
+RETRY_AFTER = timedelta(seconds=30)  # then 1, 2, 4 minutes
 # WeChat counts each accepted one-time consent separately; a resident who taps "allow" many
 # times does not need more than this many messages queued up.
 MAX_CONSENTS = 50
@@ -31,17 +35,18 @@ def item_page(item_kind: str, item_id: uuid.UUID) -> str:
 
 async def record_consent(*, user_id: uuid.UUID, template_id: str, accepted: bool) -> int:
     """Count one more one-time consent (when accepted); answer how many are left."""
+    try:
+        # The row first, on its own: two first taps at once must not both try to create it.
+        await SubscribeConsent.create(user_id=user_id, template_id=template_id, remaining=0)
+    except IntegrityError:
+        pass
     async with in_transaction() as conn:
         row = (
             await SubscribeConsent.filter(user_id=user_id, template_id=template_id)
             .select_for_update()
             .using_db(conn)
-            .first()
+            .get()
         )
-        if row is None:
-            row = await SubscribeConsent.create(
-                user_id=user_id, template_id=template_id, remaining=0, using_db=conn
-            )
         if accepted and row.remaining < MAX_CONSENTS:
             row.remaining += 1
             await row.save(using_db=conn, update_fields=["remaining", "updated_at"])
@@ -78,15 +83,15 @@ async def queue_notice(
     )
 
 
-async def pending_notices(
-    *, older_than: timedelta = timedelta(0), limit: int = 200
-) -> list[uuid.UUID]:
-    """Messages not yet sent (the task was lost, WeChat failed, or they were just written)."""
-    cutoff = datetime.now(UTC) - older_than
+async def pending_notices(*, limit: int = 200) -> list[uuid.UUID]:
+    """Messages due for an attempt: pending past their backoff, or claimed by a task that died."""
+    now = datetime.now(UTC)
+    due = Q(status=NoticeStatus.PENDING, attempts__lt=MAX_ATTEMPTS) & (
+        Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now)
+    )
+    abandoned = Q(status=NoticeStatus.SENDING, lease_until__lt=now)
     rows = (
-        await Notice.filter(
-            status=NoticeStatus.PENDING, created_at__lte=cutoff, attempts__lt=MAX_ATTEMPTS
-        )
+        await Notice.filter(due | abandoned)
         .order_by("created_at")
         .limit(limit)
         .values_list("id", flat=True)
@@ -94,24 +99,39 @@ async def pending_notices(
     return [uuid.UUID(str(r)) for r in rows]
 
 
-async def send_notice(
-    *,
+async def fresh_notices(*, within: timedelta = timedelta(minutes=2)) -> list[uuid.UUID]:
+    """Messages just written and never tried: what a console action has just queued."""
+    since = datetime.now(UTC) - within
+    rows = (
+        await Notice.filter(status=NoticeStatus.PENDING, attempts=0, created_at__gte=since)
+        .order_by("created_at")
+        .limit(100)
+        .values_list("id", flat=True)
+    )
+    return [uuid.UUID(str(r)) for r in rows]
+
+
+async def _claim(
     notice_id: uuid.UUID,
     template_id: str,
     openid_of: Callable[[uuid.UUID], Awaitable[str | None]],
-    send: Sender,
-) -> Notice | None:
-    """Send one message if the resident has a consent left; a second run changes nothing.
-
-    The notice row stays locked while WeChat answers, so two deliveries of the task cannot
-    both send. No template configured, no consent, or WeChat's 43101 means skipped (never
-    retried: the resident did not ask); other WeChat errors leave it pending for a retry.
-    """
-    error: Exception | None = None
+) -> tuple[Notice | None, str | None]:
+    """Take a due message for one attempt, reserving one consent; (notice, None) when not."""
+    now = datetime.now(UTC)
     async with in_transaction() as conn:
         notice = await Notice.filter(id=notice_id).select_for_update().using_db(conn).first()
-        if notice is None or notice.status != NoticeStatus.PENDING:
-            return notice
+        if notice is None:
+            return None, None
+        claimable = (
+            notice.status == NoticeStatus.PENDING
+            and (notice.next_attempt_at is None or notice.next_attempt_at <= now)
+        ) or (
+            notice.status == NoticeStatus.SENDING
+            and notice.lease_until is not None
+            and notice.lease_until < now
+        )
+        if not claimable:
+            return notice, None
         openid = await openid_of(notice.user_id)
         consent = (
             await SubscribeConsent.filter(user_id=notice.user_id, template_id=template_id)
@@ -125,38 +145,69 @@ async def send_notice(
             notice.status = NoticeStatus.SKIPPED
             notice.error = "no template" if not template_id else "no consent"
             await notice.save(using_db=conn, update_fields=["status", "error"])
-            return notice
-        try:
-            outcome = await send(openid, template_id, notice.page, dict(notice.data))
-        except Exception as exc:  # WeChat down or refusing: counted below, after the lock goes
-            error = exc
-        else:
-            if outcome == "no_consent":
-                notice.status, notice.error = NoticeStatus.SKIPPED, "43101"
-                consent.remaining = 0
-            else:
-                notice.status, notice.sent_at = NoticeStatus.SENT, datetime.now(UTC)
-                consent.remaining = max(consent.remaining - 1, 0)
-            notice.attempts += 1
-            await consent.save(using_db=conn, update_fields=["remaining", "updated_at"])
-            await notice.save(
-                using_db=conn, update_fields=["status", "error", "sent_at", "attempts"]
-            )
-    if error is not None:
-        return await _failed(notice, error)
-    return notice
+            return notice, None
+        consent.remaining -= 1
+        await consent.save(using_db=conn, update_fields=["remaining", "updated_at"])
+        notice.status, notice.lease_until = NoticeStatus.SENDING, now + LEASE
+        await notice.save(using_db=conn, update_fields=["status", "lease_until"])
+    return notice, openid
 
 
-async def _failed(notice: Notice, exc: Exception) -> Notice:
-    """Count a failed attempt outside the rolled-back transaction."""
+async def send_notice(
+    *,
+    notice_id: uuid.UUID,
+    template_id: str,
+    openid_of: Callable[[uuid.UUID], Awaitable[str | None]],
+    send: Sender,
+) -> Notice | None:
+    """Send one message if the resident has a consent left; a second run changes nothing.
+
+    The message is claimed (and one consent reserved) in a short transaction, WeChat is called
+    with no transaction open, and the outcome is written after. No template, no consent, or
+    WeChat's 43101 means skipped (never retried: the resident did not ask); another error gives
+    the consent back and leaves the message pending with a growing backoff.
+    """
+    notice, openid = await _claim(notice_id, template_id, openid_of)
+    if notice is None or openid is None:
+        return notice
+    try:
+        outcome = await send(openid, template_id, notice.page, dict(notice.data))
+    except Exception as exc:  # WeChat down or refusing this message
+        return await _failed(notice, template_id, exc)
+    now = datetime.now(UTC)
+    if outcome == "no_consent":
+        # WeChat has no consent left whatever our count says: believe WeChat.
+        await SubscribeConsent.filter(user_id=notice.user_id, template_id=template_id).update(
+            remaining=0
+        )
+        await Notice.filter(id=notice.id).update(
+            status=NoticeStatus.SKIPPED, error="43101", attempts=F("attempts") + 1
+        )
+    else:
+        await Notice.filter(id=notice.id).update(
+            status=NoticeStatus.SENT, sent_at=now, error=None, attempts=F("attempts") + 1
+        )
+    return await Notice.get(id=notice.id)
+
+
+async def _failed(notice: Notice, template_id: str, exc: Exception) -> Notice:
+    """Give the reserved consent back and schedule the next attempt (or give up)."""
     attempts = notice.attempts + 1
     status = NoticeStatus.FAILED if attempts >= MAX_ATTEMPTS else NoticeStatus.PENDING
     errcode = getattr(exc, "errcode", None)
     error = (f"wechat {errcode}" if errcode is not None else type(exc).__name__)[:255]
     log.warning("status message not sent", notice_id=str(notice.id), error=error)
-    await Notice.filter(id=notice.id).update(attempts=attempts, status=status, error=error)
-    notice.attempts, notice.status, notice.error = attempts, status, error
-    return notice
+    await SubscribeConsent.filter(user_id=notice.user_id, template_id=template_id).update(
+        remaining=F("remaining") + 1
+    )
+    await Notice.filter(id=notice.id).update(
+        attempts=F("attempts") + 1,
+        status=status,
+        error=error,
+        next_attempt_at=datetime.now(UTC) + RETRY_AFTER * (2 ** (attempts - 1)),
+        lease_until=None,
+    )
+    return await Notice.get(id=notice.id)
 
 
 async def list_notices(*, user_id: uuid.UUID) -> list[Notice]:

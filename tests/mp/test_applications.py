@@ -74,6 +74,7 @@ async def test_bad_id_numbers_name_the_field_and_write_nothing(
     twice = application_body(members=[{"name": "李建国", "id_number": ID_A, "relation": "other"}])
     response = await client.post("/mp/v1/applications", json=twice, headers=resident)
     assert response.status_code == 422 and "重复" in response.json()["detail"]
+    assert response.json()["errors"][0]["field"] == "members.0.id_number"
     assert await Application.all().count() == 0
 
 

@@ -88,7 +88,7 @@ async def test_bad_phone_code_and_foreign_watermark_change_nothing(
     assert bad.status_code == 422 and bad.json()["type"].endswith("/wechat-code-invalid")
     wechat.add_phone_code("other-app", "13905720000", appid="wx-someone-else")
     foreign = await client.post("/mp/v1/me/phone", json={"code": "other-app"}, headers=headers)
-    assert foreign.status_code >= 400
+    assert foreign.status_code == 422 and foreign.json()["type"].endswith("/wechat-phone-mismatch")
     assert (await User.get(openid="o-phone2")).phone_enc is None
 
 
@@ -120,3 +120,51 @@ async def test_staff_and_grid_workers_cannot_use_the_resident_api(
     resident = await mp_login(client, wechat, "o-not-a-worker")
     assert (await client.get("/mobile/v1/reports/", headers=resident)).status_code == 403
     assert (await client.get("/mp/v1/me")).status_code == 401
+
+
+async def test_a_disabled_resident_is_told_to_go_to_the_window(
+    client: httpx.AsyncClient, wechat: WeChatStandIn
+) -> None:
+    await mp_login(client, wechat, "o-disabled")
+    await User.filter(openid="o-disabled").update(is_active=False)
+    wechat.add_login_code("code-d", "o-disabled")
+    response = await client.post("/mp/v1/auth/login", json={"code": "code-d"})
+    assert response.status_code == 403 and "窗口" in response.json()["detail"]
+
+
+async def test_a_grid_workers_refresh_token_is_refused_without_ending_their_login(
+    client: httpx.AsyncClient, geo: None
+) -> None:
+    await make_user("grid_rt", "grid_worker", "330523001", villages=["330523001001"])
+    tokens = (
+        await client.post(
+            "/mobile/v1/auth/login",
+            json={"username": "grid_rt", "password": PASSWORD, "device_id": "p1"},
+        )
+    ).json()
+    wrong = await client.post(
+        "/mp/v1/auth/refresh", json={"refresh_token": tokens["refresh_token"]}
+    )
+    assert wrong.status_code == 401 and wrong.json()["type"].endswith("/invalid-token")
+    headers = {"Authorization": f"Bearer {tokens['access_token']}"}
+    assert (await client.get("/mobile/v1/reports/", headers=headers)).status_code == 200
+    right = await client.post(
+        "/mobile/v1/auth/refresh", json={"refresh_token": tokens["refresh_token"]}
+    )
+    assert right.status_code == 200
+
+
+async def test_two_first_logins_at_once_make_one_resident(
+    client: httpx.AsyncClient, wechat: WeChatStandIn
+) -> None:
+    import asyncio
+
+    wechat.add_login_code("race-1", "o-race")
+    wechat.add_login_code("race-2", "o-race")
+    first, second = await asyncio.gather(
+        client.post("/mp/v1/auth/login", json={"code": "race-1"}),
+        client.post("/mp/v1/auth/login", json={"code": "race-2"}),
+    )
+    assert (first.status_code, second.status_code) == (200, 200)
+    assert first.json()["resident"]["id"] == second.json()["resident"]["id"]
+    assert await User.filter(openid="o-race").count() == 1

@@ -8,6 +8,7 @@ import httpx
 
 from backend.accounts.models import User
 from backend.accounts.service import load_principal
+from backend.intake import service as intake_service
 from backend.intake import triage
 from backend.intake.models import Lead, LeadPhoto, LeadSource
 from tests.harness.wechat_standin import WeChatStandIn
@@ -73,6 +74,9 @@ async def test_for_someone_else_needs_their_name_and_keeps_my_phone_apart(
     nameless = help_body(gcj(points.dipu), for_self=False, subject={})
     refused = await client.post("/mp/v1/help-requests", json=nameless, headers=resident)
     assert refused.status_code == 422 and "姓名" in refused.json()["detail"]
+    assert refused.json()["errors"] == [
+        {"field": "subject.name", "message": "为他人求助时，请填写对方的姓名或称呼"}
+    ]
     body = help_body(
         gcj(points.dipu),
         for_self=False,
@@ -190,7 +194,7 @@ async def test_photos_upload_as_multipart_and_bad_ones_are_refused(
     retry = await client.post(
         url, data={"client_photo_id": photo_id}, files={"file": ("a.jpg", jpeg)}, headers=resident
     )
-    assert retry.json()["photo_id"] == sent.json()["photo_id"]
+    assert retry.status_code == 200 and retry.json()["photo_id"] == sent.json()["photo_id"]
     fake = await client.post(
         url,
         data={"client_photo_id": str(uuid.uuid4())},
@@ -263,3 +267,65 @@ async def test_a_point_picked_on_the_map_has_no_accuracy(
     assert response.status_code == 201, response.text
     lead = await Lead.get(id=response.json()["id"])
     assert (lead.routed_by, lead.accuracy_m) == ("polygon", None)
+
+
+async def test_flagged_text_does_not_use_up_her_quota(
+    client: httpx.AsyncClient, resident: dict, points: Points, wechat: WeChatStandIn
+) -> None:
+    wechat.flag("违禁词")
+    for _ in range(6):
+        flagged = help_body(gcj(points.dipu), description="含违禁词的描述")
+        r = await client.post("/mp/v1/help-requests", json=flagged, headers=resident)
+        assert r.status_code == 422
+    ok = await client.post(
+        "/mp/v1/help-requests", json=help_body(gcj(points.dipu)), headers=resident
+    )
+    assert ok.status_code == 201
+
+
+async def test_staff_notes_stay_off_the_residents_timeline_and_messages(
+    client: httpx.AsyncClient, resident: dict, points: Points, clerk: User
+) -> None:
+    from backend.notify.models import Notice
+
+    body = help_body(gcj(points.dipu), for_self=False, subject={"name": "隔壁张奶奶"})
+    item = (await client.post("/mp/v1/help-requests", json=body, headers=resident)).json()
+    principal = await load_principal(user_id=clerk.id, token_id="t", family="f")
+    note = "经核查其子在杭州有稳定收入"
+    await triage.close_lead(
+        principal=principal,
+        lead_id=uuid.UUID(item["id"]),
+        expected_version=1,
+        reason="other",
+        note=note,
+    )
+    shown = await client.get(f"/mp/v1/help-requests/{item['id']}", headers=resident)
+    assert note not in shown.text
+    assert shown.json()["timeline"][-1]["message"] == "窗口已办结：其他"
+    notices = await Notice.filter(item_id=item["id"])
+    assert notices and all(note not in str(n.data) for n in notices)
+    # The window itself still reads its note in the lead's timeline.
+    events = await intake_service.list_events(lead=await Lead.get(id=item["id"]))
+    assert note in events[-1].message
+
+
+async def test_a_help_request_converted_for_herself_is_hers_to_follow(
+    client: httpx.AsyncClient, resident: dict, points: Points, clerk: User
+) -> None:
+    item = (
+        await client.post(
+            "/mp/v1/help-requests", json=help_body(gcj(points.dipu)), headers=resident
+        )
+    ).json()
+    principal = await load_principal(user_id=clerk.id, token_id="t", family="f")
+    await triage.convert_lead(
+        principal=principal,
+        lead_id=uuid.UUID(item["id"]),
+        expected_version=1,
+        category="linshi",
+    )
+    items = (await client.get("/mp/v1/items", headers=resident)).json()["items"]
+    assert [i["kind"] for i in items] == ["application", "help"]
+    application = await client.get(f"/mp/v1/applications/{items[0]['id']}", headers=resident)
+    assert application.status_code == 200
+    assert application.json()["category_label"] == "临时救助"

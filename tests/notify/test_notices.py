@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
+from datetime import UTC, datetime, timedelta
 
 import httpx
 
@@ -13,6 +14,7 @@ from backend.config import Settings
 from backend.intake import triage
 from backend.jobs.tasks import _state, send_notice_task
 from backend.notify.models import Notice, NoticeStatus, SubscribeConsent
+from backend.notify.service import pending_notices
 from backend.wechat import create_wechat
 from tests.console.conftest import console, signed_in  # noqa: F401
 from tests.harness.processes import task_worker
@@ -145,15 +147,52 @@ async def test_wechat_failing_leaves_it_pending_for_the_sweep(
     wechat.grant_consent(OPENID, STATUS_TEMPLATE)
     await _acknowledge(clerk, item["id"])
     notice = await Notice.get(item_id=item["id"])
-    wechat.reject_next(47003)  # WeChat refuses this once: counted, kept for a retry
+    wechat.reject_next(47003)  # WeChat refuses this once: counted, retried after a backoff
     assert await _run_task(settings, notice) == "pending"
     failed = await Notice.get(id=notice.id)
     assert (failed.attempts, failed.error) == (1, "wechat 47003")
+    assert failed.next_attempt_at is not None and failed.next_attempt_at > failed.created_at
+    # The reserved consent was given back.
     assert (await SubscribeConsent.get(template_id=STATUS_TEMPLATE)).remaining == 1
-    assert wechat.sent == []
+    assert await _run_task(settings, notice) == "pending"  # not due yet: nothing is tried
+    assert wechat.sent == [] and notice.id not in await pending_notices()
+    await Notice.filter(id=notice.id).update(next_attempt_at=datetime.now(UTC))
+    assert notice.id in await pending_notices()
     assert await _run_task(settings, notice) == "sent"
     assert len(wechat.sent) == 1
     assert (await SubscribeConsent.get(template_id=STATUS_TEMPLATE)).remaining == 0
+
+
+async def test_a_task_that_died_mid_send_is_picked_up_after_its_lease(
+    client: httpx.AsyncClient,
+    resident: dict,  # noqa: F811
+    points: Points,  # noqa: F811
+    clerk: User,  # noqa: F811
+    wechat: WeChatStandIn,
+    settings: Settings,  # noqa: F811
+) -> None:
+    item = await _help(client, resident, points)
+    await _consent(client, resident)
+    wechat.grant_consent(OPENID, STATUS_TEMPLATE)
+    await _acknowledge(clerk, item["id"])
+    notice = await Notice.get(item_id=item["id"])
+    # Claimed by a worker that was then killed: its lease still runs, so nobody else sends.
+    await Notice.filter(id=notice.id).update(
+        status=NoticeStatus.SENDING, lease_until=datetime.now(UTC) + timedelta(minutes=1)
+    )
+    assert notice.id not in await pending_notices()
+    assert await _run_task(settings, notice) == "sending" and wechat.sent == []
+    await Notice.filter(id=notice.id).update(lease_until=datetime.now(UTC) - timedelta(seconds=1))
+    assert notice.id in await pending_notices()
+    assert await _run_task(settings, notice) == "sent" and len(wechat.sent) == 1
+
+
+async def test_consent_taps_at_once_count_each(
+    client: httpx.AsyncClient,
+    resident: dict,  # noqa: F811
+) -> None:
+    results = await asyncio.gather(*(_consent(client, resident) for _ in range(4)))
+    assert sorted(results) == [1, 2, 3, 4]
 
 
 async def test_done_when_help_request_to_queue_to_timeline_and_message(

@@ -23,22 +23,30 @@ from backend.api.mp.schemas import CodeIn
 from backend.crypto import mask_phone
 from backend.errors import Problem
 from backend.logs import get_logger
-from backend.wechat import WeChatError
+from backend.wechat import ERR_WATERMARK, WeChatError
 
 bp = Blueprint("mp_auth", url_prefix="")
 log = get_logger("yimen.mp")
-CODE_RATE = "30/minute"
+# Per address, and generous: carriers put many phones behind one address (CGNAT).
+CODE_RATE = "300/minute"
 
 
 def wechat_problem(exc: WeChatError, *, phone: bool = False) -> Problem:
     """What a resident reads when WeChat refused or failed a call."""
-    if exc.errcode == 40029:
+    if exc.errcode in (40029, 40163):  # invalid code, code already used
         what = "手机号授权" if phone else "登录凭证"
         return Problem(
             f"{what}无效或已使用，请重新操作一次",
             status=401 if not phone else 422,
             type_slug="wechat-code-invalid",
             title="微信授权无效",
+        )
+    if exc.errcode == ERR_WATERMARK:
+        return Problem(
+            "手机号授权信息与本小程序不符，请重新点击按钮授权手机号",
+            status=422,
+            type_slug="wechat-phone-mismatch",
+            title="手机号授权无效",
         )
     if exc.errcode == 45011:
         return Problem(
@@ -93,7 +101,13 @@ async def login(request: Request) -> HTTPResponse:
         raise wechat_problem(exc) from None
     user, _ = await get_or_create_resident(openid=session.openid)
     if not user.is_active:
-        raise Problem("账号已停用", status=401, type_slug="account-disabled", title="账号已停用")
+        # 403, not 401: logging in again cannot help; a person at the window can.
+        raise Problem(
+            "您的账号已停用，请联系乡镇（街道）受理窗口",
+            status=403,
+            type_slug="account-disabled",
+            title="账号已停用",
+        )
     pair = await request.app.ctx.tokens.issue(user.id)
     return ok(TokenOut(**pair.__dict__).model_dump() | {"resident": resident_out(user, request)})
 

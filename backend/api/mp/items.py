@@ -20,7 +20,7 @@ from backend.cases import service as cases
 from backend.cases.models import Application
 from backend.cases.schemas import ApplicationIn
 from backend.crypto import mask_id_number, mask_phone
-from backend.errors import BadRequest, ValidationFailed
+from backend.errors import BadRequest, NotFound, ValidationFailed
 from backend.geo.models import Division
 from backend.intake import service as intake
 from backend.intake.models import Lead, LeadSource
@@ -59,31 +59,34 @@ def _screen(
     """
 
     async def before_create() -> bool:
+        message = "提交太频繁，请稍后再试；情况紧急请直接拨打窗口电话"
         for limit, key in limits:
-            await ensure_rate(
-                request,
-                limit=limit,
-                key=key,
-                message="提交太频繁，请稍后再试；情况紧急请直接拨打窗口电话",
-            )
-        content = "\n".join(t for t in texts if t)
-        if not content:
-            return False
-        user = await User.filter(id=principal.user_id).first()
-        try:
-            verdict = await request.app.ctx.wechat.check_text(
-                content=content, openid=user.openid if user else "", scene=2
-            )
-        except WeChatError as exc:
-            log.warning("content check unavailable, kept for review", errcode=exc.errcode)
-            return True
-        if verdict.flagged:
-            raise ValidationFailed(
-                FLAGGED_MESSAGE, type_slug="content-flagged", title="内容未通过检查"
-            )
-        return bool(verdict.needs_review)
+            await ensure_rate(request, limit=limit, key=key, message=message, count=False)
+        review = await _check_text(request, principal, texts)
+        # Counted only now: flagged text and refused limits do not use up her quota.
+        for limit, key in limits:
+            await ensure_rate(request, limit=limit, key=key, message=message)
+        return review
 
     return before_create
+
+
+async def _check_text(request: Request, principal: Principal, texts: list[str]) -> bool:
+    """WeChat's text check: refuse flagged text; True when a clerk should look twice."""
+    content = "\n".join(t for t in texts if t)
+    if not content:
+        return False
+    user = await User.filter(id=principal.user_id).first()
+    try:
+        verdict = await request.app.ctx.wechat.check_text(
+            content=content, openid=user.openid if user else "", scene=2
+        )
+    except WeChatError as exc:
+        log.warning("content check unavailable, kept for review", errcode=exc.errcode)
+        return True
+    if verdict.flagged:
+        raise ValidationFailed(FLAGGED_MESSAGE, type_slug="content-flagged", title="内容未通过检查")
+    return bool(verdict.needs_review)
 
 
 async def _place(township_code: str | None) -> tuple[dict[str, str] | None, dict[str, str] | None]:
@@ -138,7 +141,8 @@ async def help_out(request: Request, lead: Lead) -> dict[str, Any]:
             for p in photos
         ],
         "timeline": [
-            {"at": e.at.isoformat(), "kind": e.kind, "message": e.message} for e in events
+            {"at": e.at.isoformat(), "kind": e.kind, "message": e.public_message or e.message}
+            for e in events
         ],
         "created_at": lead.created_at.isoformat(),
         "updated_at": lead.updated_at.isoformat(),
@@ -243,11 +247,14 @@ async def create_help_request(request: Request, principal: Principal) -> HTTPRes
 
 
 async def _own_help(principal: Principal, lead_id: str) -> Lead:
-    lead = await intake.get_lead_for_reporter(
-        lead_id=_uuid(lead_id, "求助编号"), reporter=principal
-    )
-    if lead.source != LeadSource.RESIDENT:
-        raise BadRequest("找不到这条求助", status=404, type_slug="not-found", title="找不到")
+    try:
+        lead = await intake.get_lead_for_reporter(
+            lead_id=_uuid(lead_id, "求助编号"), reporter=principal
+        )
+    except NotFound:
+        lead = None
+    if lead is None or lead.source != LeadSource.RESIDENT:
+        raise NotFound("找不到这条求助")
     return lead
 
 
@@ -293,7 +300,10 @@ async def post_help_photo(request: Request, lead_id: str, principal: Principal) 
     )
     if created:
         await request.app.ctx.enqueue_photo(photo.id)
-    return ok({"photo_id": str(photo.id), "status": photo.status.value}, status=201)
+    # A retry of the same photo answers the first upload (200), like a replayed request.
+    return ok(
+        {"photo_id": str(photo.id), "status": photo.status.value}, status=201 if created else 200
+    )
 
 
 @bp.post("/applications")
@@ -350,7 +360,7 @@ async def post_application_photo(
     )
     client_photo_id, data = multipart_photo(request)
     info = accept_photo(data)
-    document, _ = await cases.add_document(
+    document, created = await cases.add_document(
         application=application,
         client_photo_id=client_photo_id,
         data=data,
@@ -358,7 +368,7 @@ async def post_application_photo(
         actor=principal,
         put_original=_putter(request),
     )
-    return ok({"photo_id": str(document.id), "status": "received"}, status=201)
+    return ok({"photo_id": str(document.id), "status": "received"}, status=201 if created else 200)
 
 
 def _decode_cursor(cursor: str | None) -> tuple[datetime, uuid.UUID] | None:
