@@ -238,14 +238,10 @@ class HelpRequestIn(BaseModel):
     def _complete(self) -> HelpRequestIn:
         if self.location is None and not self.subject.village_code:
             raise FieldProblem("subject.village_code", "请允许定位，或选择所在村（社区）")
-        if self.quick:
-            return self
-        if not self.for_self and not self.subject.name:
+        # Tags and description may be left out: many residents cannot type much, and the
+        # window phones them (the lead says so). Who needs help must be known, though.
+        if not self.quick and not self.for_self and not self.subject.name:
             raise FieldProblem("subject.name", "为他人求助时，请填写对方的姓名或称呼")
-        if not self.hardship:
-            raise FieldProblem("hardship", "请至少选择一项困难情况")
-        if not self.description:
-            raise FieldProblem("description", "请简单说明遇到的困难")
         return self
 
     def free_text(self) -> list[str]:

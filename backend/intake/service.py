@@ -203,6 +203,7 @@ async def submit_report(
 
 
 QUICK_HELP_DESCRIPTION = "居民通过小程序“一键求助”发出求助，请尽快电话联系并核实情况"
+UNDESCRIBED_HELP_DESCRIPTION = "居民未填写具体情况，请电话联系了解"
 
 
 async def submit_help_request(
@@ -263,7 +264,8 @@ async def submit_help_request(
             "subject_address": subject.address or "",
             "subject_village_code": subject.village_code,
             "hardship": help_in.hardship,
-            "description": help_in.description or (QUICK_HELP_DESCRIPTION if help_in.quick else ""),
+            "description": help_in.description
+            or (QUICK_HELP_DESCRIPTION if help_in.quick else UNDESCRIBED_HELP_DESCRIPTION),
             "urgent": urgent,
             "observed_at": datetime.now(UTC),
             "for_self": help_in.for_self,

@@ -329,3 +329,13 @@ async def test_a_help_request_converted_for_herself_is_hers_to_follow(
     application = await client.get(f"/mp/v1/applications/{items[0]['id']}", headers=resident)
     assert application.status_code == 200
     assert application.json()["category_label"] == "临时救助"
+
+
+async def test_no_tags_and_no_words_still_reach_the_window(
+    client: httpx.AsyncClient, resident: dict, points: Points
+) -> None:
+    body = help_body(gcj(points.dipu), hardship=[], description="")
+    response = await client.post("/mp/v1/help-requests", json=body, headers=resident)
+    assert response.status_code == 201, response.text
+    lead = await Lead.get(id=response.json()["id"])
+    assert lead.hardship == [] and "电话联系" in lead.description and not lead.urgent
