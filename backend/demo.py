@@ -9,7 +9,10 @@ from pathlib import Path
 from typing import Any
 
 from backend.accounts.models import User
-from backend.accounts.service import UserIn, load_principal, upsert_user
+from backend.accounts.service import UserIn, get_or_create_resident, load_principal, upsert_user
+from backend.cases.models import Application, ApplicationSource
+from backend.cases.schemas import ApplicationIn
+from backend.cases.service import submit_application
 from backend.config import Settings
 from backend.crypto import PiiCipher
 from backend.geo import service as geo_service
@@ -18,8 +21,8 @@ from backend.geo.models import Division, Level, TownshipBoundary
 from backend.geo.routing import process_index
 from backend.intake.models import Lead
 from backend.intake.routing import route_for_lead
-from backend.intake.schemas import ReportIn
-from backend.intake.service import IntakePolicy, Routed, submit_report
+from backend.intake.schemas import HelpRequestIn, ReportIn
+from backend.intake.service import IntakePolicy, Routed, submit_help_request, submit_report
 from backend.windows import service as windows_service
 from backend.windows.models import Window
 from backend.workdays import WorkCalendar
@@ -106,6 +109,8 @@ async def load_demo(*, settings: Settings) -> list[str]:
     created = await _load_demo_leads(settings)
     if created:
         done.append(f"演示线索：网格员 dipu_grid 上报 {created} 条")
+    if await _load_demo_resident(settings):
+        done.append("演示居民：小程序开发登录的居民，已有一条求助和一份低保申请")
     return done
 
 
@@ -159,6 +164,77 @@ DEMO_LEADS = (
 )
 
 
+# The resident the development WeChat stand-in signs in for any wx.login code.
+DEMO_RESIDENT_OPENID = "dev-resident"
+
+
+async def _load_demo_resident(settings: Settings) -> bool:
+    """A help request and an application of the development resident, through the services."""
+    if await Application.filter(source=ApplicationSource.RESIDENT).exists():
+        return False
+    user, _ = await get_or_create_resident(openid=DEMO_RESIDENT_OPENID, display_name="演示居民")
+    resident = await load_principal(user_id=user.id, token_id="", family="")
+    cipher = PiiCipher(settings.pii_key_bytes)
+    index = process_index()
+    await index.reload()
+
+    async def router(**kwargs: Any) -> Routed:
+        return await route_for_lead(index=index, settings=settings, **kwargs)
+
+    async def no_check() -> bool:
+        return False
+
+    await submit_help_request(
+        help_in=HelpRequestIn.model_validate(
+            {
+                "client_id": str(uuid.UUID(int=101)),
+                "device_id": "demo-device",
+                "for_self": False,
+                "relation": "邻居",
+                "subject": {"name": "赵大爷", "village_code": "330523001001"},
+                "hardship": ["elderly_alone", "disability"],
+                "description": "隔壁赵大爷独居，腿脚不便，最近几天没见他出门",
+                "contact_phone": "13900000001",
+            }
+        ),
+        resident=resident,
+        cipher=cipher,
+        policy=_policy(settings),
+        router=router,
+        before_create=no_check,
+    )
+    await submit_application(
+        application_in=ApplicationIn.model_validate(
+            {
+                "client_id": str(uuid.UUID(int=102)),
+                "device_id": "demo-device",
+                "category": "dibao",
+                "applicant": {"name": "陈美华", "id_number": "330523196505050026"},
+                "members": [
+                    {"name": "周建平", "id_number": "330523196303030019", "relation": "spouse"}
+                ],
+                "income_monthly_yuan": "900",
+                "assets": {"house_count": 1, "car_count": 0, "savings_yuan": "3000"},
+                "hukou_village_code": "330523001001",
+                "reason": "丈夫脑梗后失去劳动能力，本人打零工收入不稳定",
+                "consent": {"economic_check": True, "signed_name": "陈美华"},
+            }
+        ),
+        resident=resident,
+        cipher=cipher,
+        before_create=no_check,
+    )
+    return True
+
+
+def _policy(settings: Settings) -> IntakePolicy:
+    return IntakePolicy(
+        calendar=WorkCalendar.parse(settings.holidays, settings.makeup_workdays),
+        urgent_hours=settings.ack_urgent_hours,
+        working_days=settings.ack_working_days,
+    )
+
+
 async def _load_demo_leads(settings: Settings) -> int:
     """Three reports from the demo grid worker, filed through the real intake service."""
     if await Lead.exists():
@@ -167,11 +243,7 @@ async def _load_demo_leads(settings: Settings) -> int:
     reporter = await load_principal(user_id=grid.id, token_id="", family="")
     index = process_index()
     await index.reload()
-    policy = IntakePolicy(
-        calendar=WorkCalendar.parse(settings.holidays, settings.makeup_workdays),
-        urgent_hours=settings.ack_urgent_hours,
-        working_days=settings.ack_working_days,
-    )
+    policy = _policy(settings)
 
     async def router(**kwargs: Any) -> Routed:
         return await route_for_lead(index=index, settings=settings, **kwargs)

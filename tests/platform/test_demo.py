@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from backend.accounts.models import GridAssignment, User
+from backend.cases.models import Application
 from backend.config import Settings
 from backend.demo import DEMO_ACCOUNTS, load_demo
 from backend.geo.models import Division, Level, TownshipBoundary
@@ -20,7 +21,9 @@ async def test_demo_loads_everything_once(db: None, settings: Settings) -> None:
     assert await TownshipBoundary.all().count() == 18
     dipu = await Window.get(township_code="330523001")
     assert dipu.address and dipu.phone and dipu.policies and dipu.duties
-    assert {u.username for u in await User.all()} == {a.username for a in DEMO_ACCOUNTS}
+    staff = await User.filter(username__isnull=False)
+    assert {u.username for u in staff} == {a.username for a in DEMO_ACCOUNTS}
+    assert await User.filter(openid="dev-resident").exists()
     clerk = await User.get(username="dipu_clerk")
     assert (clerk.role, clerk.jurisdiction) == ("window_clerk", "330523001")
     grid = await GridAssignment.filter(user__username="dipu_grid").values_list(
@@ -28,8 +31,14 @@ async def test_demo_loads_everything_once(db: None, settings: Settings) -> None:
     )
     assert sorted(grid) == ["330523001001", "330523001002", "330523001200", "330523001201"]
     # A second `make run` reuses what the first made.
-    leads = await Lead.filter(township_code="330523001").order_by("number")
+    leads = await Lead.filter(township_code="330523001", source="grid_worker").order_by("number")
     assert [lead.subject_name for lead in leads] == ["张阿婆", "李大伯", "王秀英"]
     assert all(lead.routed_by == "polygon" for lead in leads)
     assert [lead.urgent for lead in leads] == [False, True, False]
+    # The resident the development WeChat login signs in already has something to follow.
+    help_lead = await Lead.get(source="resident")
+    assert (help_lead.township_code, help_lead.routed_by) == ("330523001", "village_code")
+    application = await Application.get(source="resident")
+    assert (application.township_code, application.category) == ("330523001", "dibao")
+    assert application.resident_id == help_lead.reporter_id
     assert await load_demo(settings=settings) == []
