@@ -1,13 +1,13 @@
 // App start: sign the resident in silently and start the grid worker's offline queue.
 const api = require('./utils/api');
-const auth = require('./utils/auth');
 const { loadConfig } = require('./utils/app-config');
 const { getWorkerQueue } = require('./utils/offline-queue');
 
 App({
   onLaunch() {
     // Residents never see a login screen: wx.login gives a code the server exchanges.
-    if (!api.resident.hasLogin()) auth.loginResident(api.resident).catch(() => {});
+    // Through the client, so a 403 (account disabled) is remembered and not retried on every tap.
+    if (!api.resident.hasLogin()) api.resident.relogin().catch(() => {});
     loadConfig(api.resident);
     const queue = getWorkerQueue();
     queue.start();

@@ -65,8 +65,12 @@ test("WeChat's template and style compilers (wcc, wcsc) accept every file", () =
 test('App start: resident signs in silently, the worker queue listens once and sends what waits', async () => {
   const control = installFakeWx();
   control.storage.set('yimen:worker:auth', { access_token: 'WA' });
+  control.storage.set('yimen:worker:profile', { id: 'w1', display_name: '小陈', villages: [] });
   control.storage.set('yimen:worker:queue', [{
-    client_id: 'q1', state: 'pending', body: { client_id: 'q1', subject: { name: '王' } }, photos: [], error: '', report: null,
+    client_id: 'q1', worker_id: 'w1', state: 'pending', body: { client_id: 'q1', subject: { name: '王' } }, photos: [], error: '', report: null,
+  }, {
+    // another worker's report on the same phone waits for that worker
+    client_id: 'q2', worker_id: 'w2', state: 'pending', body: { client_id: 'q2', subject: { name: '李' } }, photos: [], error: '', report: null,
   }]);
   control.respond((req) => {
     if (/\/mp\/v1\/auth\/login$/.test(req.url)) return { statusCode: 200, data: { access_token: 'RA', refresh_token: 'RR', resident: { id: 'r1' } } };
@@ -83,5 +87,5 @@ test('App start: resident signs in silently, the worker queue listens once and s
   expect(posted).toEqual(expect.arrayContaining(['/mp/v1/auth/login', '/mobile/v1/reports']));
   expect(posted.filter((p) => p === '/mobile/v1/reports')).toHaveLength(1);
   expect(control.storage.get('yimen:resident:auth')).toMatchObject({ access_token: 'RA' });
-  expect(control.storage.get('yimen:worker:queue')).toEqual([]);
+  expect(control.storage.get('yimen:worker:queue').map((i) => i.client_id)).toEqual(['q2']);
 });

@@ -15,6 +15,7 @@ const STORAGE = {
   contactPhone: 'yimen:resident:contact-phone',
   lastVillage: 'yimen:resident:last-village',
   quickHelpPending: 'yimen:resident:quick-help-pending',
+  helpPending: 'yimen:resident:help-pending',
   appConfig: 'yimen:config',
   workerAuth: 'yimen:worker:auth',
   workerProfile: 'yimen:worker:profile',

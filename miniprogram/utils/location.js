@@ -53,4 +53,35 @@ function chooseLocation() {
   });
 }
 
-module.exports = { getLocation, chooseLocation, isDenied, toLocation };
+const PRIVACY_REFUSED_MESSAGE = '您没有同意隐私保护指引，拿不到您的位置。请选择您所在的村（社区）';
+
+/**
+ * Settles the privacy agreement before anything covers the screen: WeChat's privacy pop-up
+ * (components/privacy-popup, through wx.onNeedPrivacyAuthorization) must not open under a
+ * wx.showLoading mask. Resolves 'agreed' (no pop-up will come), 'ask' (no way to settle it first:
+ * call the API without a mask, the pop-up may show) or rejects with .privacyRefused when the
+ * person said no.
+ */
+function ensurePrivacy() {
+  return new Promise((resolve, reject) => {
+    const refused = (e) => reject(Object.assign(new Error(PRIVACY_REFUSED_MESSAGE), {
+      privacyRefused: true, denied: true, errMsg: e && e.errMsg,
+    }));
+    if (typeof wx.requirePrivacyAuthorize === 'function') {
+      wx.requirePrivacyAuthorize({ success: () => resolve('agreed'), fail: refused });
+      return;
+    }
+    if (typeof wx.getPrivacySetting === 'function') {
+      wx.getPrivacySetting({
+        success: (res) => resolve(res && res.needAuthorization ? 'ask' : 'agreed'),
+        fail: () => resolve('ask'),
+      });
+      return;
+    }
+    resolve('agreed'); // base library without the privacy check
+  });
+}
+
+module.exports = {
+  getLocation, chooseLocation, isDenied, toLocation, ensurePrivacy, PRIVACY_REFUSED_MESSAGE,
+};

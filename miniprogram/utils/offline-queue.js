@@ -10,7 +10,11 @@
 // - a 4xx other than 401/408/429 marks it failed with the server's Chinese message, so the worker
 //   can correct it; it is not retried on its own;
 // - a network failure (or 401/408/429/5xx) keeps it queued and ends this flush;
-// - one flush at a time: a flush asked for while one runs joins it (and picks up new items).
+// - one flush at a time: a flush asked for while one runs joins it (and picks up new items);
+// - each item carries the id of the worker who wrote it (worker_id); a flush sends only the
+//   logged-in worker's items, so on a shared phone worker B never sends worker A's reports under
+//   B's login. A's items stay on the phone and go out when A logs in again. An item saved before
+//   items carried a worker_id is taken by the first worker who flushes.
 const { STORAGE } = require('./config');
 const { uuid4 } = require('./uuid');
 
@@ -86,10 +90,12 @@ function isOnline() {
 
 /**
  * options: client (request.js client for /mobile/v1), storageKey, files (persist/remove/exists),
- * now (() => Date), reportsPath.
+ * now (() => Date), reportsPath, owner (() => the logged-in worker's id, or null when nobody is
+ * logged in; without this option items belong to nobody in particular and all are sent).
  */
 function createQueue(options) {
   const client = options.client;
+  const ownerOf = options.owner || null;
   const storageKey = options.storageKey || STORAGE.workerQueue;
   const files = options.files || wxFiles();
   const reportsPath = options.reportsPath || '/reports';
@@ -99,9 +105,28 @@ function createQueue(options) {
   let again = false;
   let started = false;
 
-  function load() {
+  function loadAll() {
     const items = wx.getStorageSync(storageKey);
     return Array.isArray(items) ? items : [];
+  }
+
+  // undefined: no owners kept; null: nobody logged in (nothing is theirs); else the worker id.
+  function owner() {
+    if (!ownerOf) return undefined;
+    const id = ownerOf();
+    return id === undefined || id === null || id === '' ? null : String(id);
+  }
+
+  function belongsTo(it, who) {
+    if (who === undefined) return true;
+    if (who === null) return false;
+    return !it.worker_id || it.worker_id === who;
+  }
+
+  // The logged-in worker's items (what the pages show and a flush sends).
+  function load() {
+    const who = owner();
+    return loadAll().filter((it) => belongsTo(it, who));
   }
 
   function save(items) {
@@ -117,7 +142,7 @@ function createQueue(options) {
 
   // Read-modify-write of one item, synchronous, so no stale copy is ever written back.
   function mutate(clientId, fn) {
-    const items = load();
+    const items = loadAll();
     const i = items.findIndex((it) => it.client_id === clientId);
     if (i < 0) return null;
     const next = fn(Object.assign({}, items[i]));
@@ -127,6 +152,11 @@ function createQueue(options) {
     return next;
   }
 
+  function getAny(clientId) {
+    return loadAll().find((it) => it.client_id === clientId) || null;
+  }
+
+  // One of the logged-in worker's items.
   function get(clientId) {
     return load().find((it) => it.client_id === clientId) || null;
   }
@@ -141,8 +171,10 @@ function createQueue(options) {
   // Saves a report (its body already carries client_id) with its photos; returns the item.
   function enqueue(body, photos) {
     if (!body || !body.client_id) throw new Error('report body needs a client_id');
+    const who = owner();
     const item = {
       client_id: body.client_id,
+      worker_id: who || null,
       body,
       photos: photoEntries(photos),
       state: STATE.pending,
@@ -151,7 +183,7 @@ function createQueue(options) {
       queued_at: now().toISOString(),
       attempts: 0,
     };
-    const items = load().filter((it) => it.client_id !== body.client_id);
+    const items = loadAll().filter((it) => it.client_id !== body.client_id);
     items.push(item);
     save(items);
     return item;
@@ -181,7 +213,7 @@ function createQueue(options) {
   }
 
   function remove(clientId) {
-    const it = get(clientId);
+    const it = getAny(clientId);
     if (it) it.photos.forEach((p) => files.remove(p.path));
     mutate(clientId, () => null);
   }
@@ -224,7 +256,7 @@ function createQueue(options) {
 
   async function sendPhotos(clientId, result) {
     for (;;) {
-      const it = get(clientId);
+      const it = getAny(clientId);
       if (!it) return false;
       const photo = it.photos.find((p) => p.state === 'pending');
       if (!photo) break;
@@ -262,7 +294,7 @@ function createQueue(options) {
         });
       }
     }
-    const it = get(clientId);
+    const it = getAny(clientId);
     const refused = it.photos.filter((p) => p.state === 'failed');
     if (refused.length) {
       mutate(clientId, (x) => Object.assign(x, {
@@ -277,8 +309,23 @@ function createQueue(options) {
     return true;
   }
 
+  // Items saved before they carried a worker id become the current worker's.
+  function claimUnowned(who) {
+    if (!who) return;
+    const items = loadAll();
+    if (!items.some((it) => !it.worker_id)) return;
+    save(items.map((it) => (it.worker_id ? it : Object.assign({}, it, { worker_id: who }))));
+  }
+
   async function run() {
-    const result = { sent: [], failed: [], kept: 0, stopped: false, error: null, offline: false };
+    const result = { sent: [], failed: [], kept: 0, stopped: false, error: null, offline: false, noWorker: false };
+    const who = owner();
+    if (who === null) {
+      // nobody logged in: every item waits for its own worker
+      result.noWorker = true;
+      return result;
+    }
+    claimUnowned(who);
     if (!(await isOnline())) {
       result.offline = true;
       result.kept = load().filter((it) => it.state !== STATE.failed).length;
@@ -315,7 +362,7 @@ function createQueue(options) {
       try {
         let result = await run();
         // Something was queued while the last pass was finishing: one more pass.
-        while (again && !result.stopped && !result.offline) {
+        while (again && !result.stopped && !result.offline && !result.noWorker) {
           const more = await run();
           more.sent = result.sent.concat(more.sent);
           more.failed = result.failed.concat(more.failed);
@@ -354,6 +401,8 @@ function createQueue(options) {
     remove,
     get,
     list: load,
+    // every item on the phone, whoever wrote it
+    listAll: loadAll,
     flush,
     start,
     onChange,
@@ -367,7 +416,15 @@ let workerQueue = null;
 function getWorkerQueue() {
   if (!workerQueue) {
     const api = require('./api'); // eslint-disable-line global-require
-    workerQueue = createQueue({ client: api.worker, storageKey: STORAGE.workerQueue });
+    const auth = require('./auth'); // eslint-disable-line global-require
+    workerQueue = createQueue({
+      client: api.worker,
+      storageKey: STORAGE.workerQueue,
+      owner: () => {
+        const worker = auth.workerProfile();
+        return worker && worker.id;
+      },
+    });
   }
   return workerQueue;
 }

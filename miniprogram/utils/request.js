@@ -51,6 +51,16 @@ function problemOf(body) {
   return body;
 }
 
+// After a record-creating call failed: could the server have stored it? A lost answer, a
+// timeout (408), a rate limit answered by a proxy (429) or a server error (5xx) leaves the outcome
+// unknown, so the client_id must be kept and the same body sent again (a replay answers 200).
+// Only a 2xx or a definite 4xx refusal settles it.
+function isOutcomeUnknown(err) {
+  if (!err) return false;
+  if (err.network || !err.status) return true;
+  return err.status === 408 || err.status === 429 || err.status >= 500;
+}
+
 function isTokenExpired(problem) {
   return !!(problem && typeof problem.type === 'string' && /token-expired$/.test(problem.type));
 }
@@ -127,6 +137,8 @@ function createClient(options) {
   const refreshPath = options.refreshPath || '/auth/refresh';
   let refreshing = null;
   let relogging = null;
+  // A silent login answered 403 (account-disabled): no more automatic logins this session.
+  let reloginRefused = null;
 
   function base() {
     const b = options.baseUrl;
@@ -211,39 +223,56 @@ function createClient(options) {
     }
   }
 
+  // Resolves true (new tokens stored) or false (the refresh token was refused: tokens cleared).
+  // A refresh that got no answer (network) or a server error rejects with that error and keeps
+  // the tokens: nothing says the login is over, so the person is not sent to log in again.
   function refreshOnce() {
     if (!refreshing) {
       refreshing = (async () => {
         const tokens = readTokens();
         if (!tokens || !tokens.refresh_token) return false;
-        try {
-          const res = await wxRequest(
-            { method: 'POST', path: refreshPath },
-            { 'content-type': 'application/json' },
-            JSON.stringify({ refresh_token: tokens.refresh_token }),
-          );
-          if (res.statusCode >= 200 && res.statusCode < 300) {
-            saveTokens(parseBody(res.data));
-            return true;
-          }
-          clearTokens();
-          return false;
-        } catch (e) {
-          return false;
+        const res = await wxRequest(
+          { method: 'POST', path: refreshPath },
+          { 'content-type': 'application/json' },
+          JSON.stringify({ refresh_token: tokens.refresh_token }),
+        ); // a network failure rejects here, tokens untouched
+        if (res.statusCode >= 200 && res.statusCode < 300) {
+          saveTokens(parseBody(res.data));
+          return true;
         }
+        if (res.statusCode >= 500) throw httpError(res);
+        clearTokens();
+        return false;
       })();
-      refreshing.then(() => { refreshing = null; });
+      const done = () => { refreshing = null; };
+      refreshing.then(done, done);
     }
     return refreshing;
   }
 
+  // A copy of the remembered refusal, so each caller gets its own Error to show.
+  function refusedError() {
+    return Object.assign(new Error(reloginRefused.message), reloginRefused, { reloginRefused: true });
+  }
+
+  // Resolves true when a silent login stored new tokens, false when there is none or it failed
+  // for a passing reason; rejects with the server's 403 (account disabled), which is remembered:
+  // later calls reject at once instead of logging in again on every tap.
   function reloginOnce() {
     if (!options.relogin) return Promise.resolve(false);
+    if (reloginRefused) return Promise.reject(refusedError());
     if (!relogging) {
       relogging = Promise.resolve()
         .then(() => options.relogin())
-        .then((ok) => !!ok, () => false);
-      relogging.then(() => { relogging = null; });
+        .then((ok) => !!ok, (err) => {
+          if (err && err.status === 403) {
+            reloginRefused = err;
+            throw refusedError();
+          }
+          return false;
+        });
+      const done = () => { relogging = null; };
+      relogging.then(done, done);
     }
     return relogging;
   }
@@ -310,6 +339,8 @@ function createClient(options) {
     clearTokens,
     accessToken,
     hasLogin: () => !!accessToken(),
+    // The silent login (residents), shared with the one a request would start; see reloginOnce.
+    relogin: reloginOnce,
   };
 }
 
@@ -319,6 +350,7 @@ module.exports = {
   problemOf,
   fieldErrorsOf,
   isTokenExpired,
+  isOutcomeUnknown,
   showError,
   queryString,
   NETWORK_MESSAGE,

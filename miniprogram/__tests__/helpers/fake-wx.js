@@ -20,6 +20,8 @@ function createFakeWx(overrides) {
   // what wx.getLocation answers: a position, or an errMsg string (refused by default)
   let location = 'getLocation:fail auth deny';
   let subscribeAnswer = null; // {templateId: 'accept'} or null (dialog fails)
+  // wx.requirePrivacyAuthorize: 'agree' | 'refuse' | fn(opts) (the test answers when it likes)
+  let privacyAnswer = 'agree';
   const order = []; // names of wx calls whose order matters
 
   // Answers arrive on a later turn, as they do on a phone.
@@ -123,6 +125,17 @@ function createFakeWx(overrides) {
       setTimeout(() => o.success({ needAuthorization: false, privacyContractName: '《一门通小程序隐私保护指引》' }), 0);
     },
     onNeedPrivacyAuthorization() {},
+    requirePrivacyAuthorize(o) {
+      order.push('requirePrivacyAuthorize');
+      calls.privacy = (calls.privacy || 0) + 1;
+      if (typeof privacyAnswer === 'function') {
+        privacyAnswer(o);
+        return;
+      }
+      setTimeout(() => (privacyAnswer === 'agree'
+        ? o.success && o.success({ errMsg: 'requirePrivacyAuthorize:ok' })
+        : o.fail && o.fail({ errMsg: 'requirePrivacyAuthorize:fail privacy permission is not authorized' })), 0);
+    },
     // A file system where every path exists until it is unlinked; saved files are recorded.
     getFileSystemManager() {
       return {
@@ -170,6 +183,9 @@ function createFakeWx(overrides) {
     },
     answerSubscribe(v) {
       subscribeAnswer = v;
+    },
+    answerPrivacy(v) {
+      privacyAnswer = v;
     },
     order,
     networkListenerCount: () => networkListeners.length,

@@ -98,6 +98,22 @@ describe('申请 logic', () => {
     expect(logic.addMember(full)).toHaveLength(logic.MAX_MEMBERS);
   });
 
+  test('houses and cars: at most 50, as the server allows', () => {
+    expect(logic.validateApplication(filled({ houseCount: '50', carCount: '50' }), TODAY)).toEqual({});
+    const errors = logic.validateApplication(filled({ houseCount: '51', carCount: '99' }), TODAY);
+    expect(errors['assets.house_count']).toBe('请填 0 到 50 之间的整数');
+    expect(errors['assets.car_count']).toBe('请填 0 到 50 之间的整数');
+  });
+
+  test('blank savings are left out of the body, not sent as 0', () => {
+    const blank = logic.prepareApplication(filled({ savings: '  ' }), { clientId: 'c', deviceId: 'd', today: TODAY });
+    expect(blank.ok).toBe(true);
+    expect(blank.body.assets).toEqual({ house_count: 1, car_count: 0 });
+    expect('savings_yuan' in blank.body.assets).toBe(false);
+    const zero = logic.prepareApplication(filled({ savings: '0' }), { clientId: 'c', deviceId: 'd', today: TODAY });
+    expect(zero.body.assets.savings_yuan).toBe(0);
+  });
+
   test('money with more than two decimals is refused', () => {
     expect(logic.validateApplication(filled({ income: '100.123' }), TODAY).income_monthly_yuan).toContain('两位小数');
   });
@@ -161,6 +177,27 @@ describe('申请 page', () => {
       ['/mp/v1/applications/a1/photos', 'ph-1'],
     ]);
     expect(control.calls.modal[0].content).toContain('递铺街道');
+  });
+
+  test('photos that did not go through are offered again before leaving, with the same ids', async () => {
+    let up = false;
+    control.respondUpload(() => (up ? { statusCode: 200, data: '{"photo_id":"d1","status":"received"}' } : { statusCode: 503, data: '' }));
+    control.answerModal((o) => {
+      if (o.title === '照片没有传完') up = true;
+      return { confirm: true, cancel: false };
+    });
+    const page = loadPage('resident/apply').render({});
+    await settle(6);
+    page.instance.setData({ form: filled({ photos: [{ path: 'tmp/hukou.jpg', client_photo_id: 'ph-1' }] }), consentState: { ok: true, reason: '' } });
+    submitButton(page).dispatchEvent('tap');
+    await settle(40);
+    expect(control.calls.modal.filter((m) => m.title === '照片没有传完')).toHaveLength(1);
+    expect(new Set(control.uploads.map((u) => u.formData.client_photo_id))).toEqual(new Set(['ph-1']));
+    expect(control.requests.filter((r) => /\/applications$/.test(r.url))).toHaveLength(1);
+    const done = control.calls.modal.pop();
+    expect(done.title).toBe('申请已提交');
+    expect(done.content).not.toContain('没有传上去');
+    expect(control.calls.navigate).toEqual(['/resident/item/index?kind=application&id=a1']);
   });
 
   test('server field errors land under the right member', async () => {

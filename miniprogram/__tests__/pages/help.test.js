@@ -1,4 +1,4 @@
-const { installFakeWx, settle, problem } = require('../helpers/fake-wx');
+const { installFakeWx, settle, problem, wxmlAttr } = require('../helpers/fake-wx');
 const { loadPage } = require('../helpers/page-harness');
 const config = require('../../utils/config');
 const logic = require('../../resident/help/logic');
@@ -53,6 +53,21 @@ describe('求助 logic', () => {
     const body = logic.buildHelpBody(form({ location: null, useVillage: true, village: { code: '330523001201' } }), { clientId: 'c', deviceId: 'd' });
     expect(body.subject).toEqual({ village_code: '330523001201' });
     expect(body.location).toBeUndefined();
+  });
+
+  test('no hardship and no description is allowed (the clerk phones), and sent as empty', () => {
+    const empty = form({ hardship: [], description: '   ' });
+    expect(logic.validateHelp(empty)).toEqual({});
+    const body = logic.buildHelpBody(empty, { clientId: 'c', deviceId: 'd' });
+    expect(body.hardship).toEqual([]);
+    expect(body.description).toBe('');
+  });
+
+  test('a stored unanswered send counts for a day', () => {
+    const body = { client_id: 'x', quick: false };
+    expect(logic.pendingHelp({ body, at: 0 }, logic.PENDING_TTL_MS - 1)).toEqual(body);
+    expect(logic.pendingHelp({ body, at: 0 }, logic.PENDING_TTL_MS)).toBeNull();
+    expect(logic.pendingHelp('', 0)).toBeNull();
   });
 
   test('the client_id of an unanswered send is reused only for the same content', () => {
@@ -166,5 +181,122 @@ describe('求助 page', () => {
     await settle(20);
     expect(control.calls.modal.pop()).toMatchObject({ title: '没有提交成功', content: '情况说明里有不允许发送的内容，请修改后再提交' });
     expect(control.uploads).toHaveLength(0);
+  });
+  const PENDING = 'yimen:resident:help-pending';
+  const helpPosts = () => control.requests.filter((r) => /\/help-requests$/.test(r.url)).map((r) => JSON.parse(r.data));
+
+  async function openAndSubmit(setup) {
+    control.setLocation({ latitude: 30.6, longitude: 119.7, accuracy: 20 });
+    const page = loadPage('resident/help').render({});
+    await settle(10);
+    page.instance.setData(Object.assign({ 'form.contactPhone': '13900001111', 'form.description': '老伴住院' }, setup || {}));
+    page.querySelector('.btn--primary').dispatchEvent('tap');
+    await settle(30);
+    return page;
+  }
+
+  test('no tags and no description: the hint says so and the empty body is what is sent', async () => {
+    serve();
+    const page = await openAndSubmit({ 'form.description': '', 'form.hardship': [] });
+    expect(wxmlAttr(page.querySelector('.textarea'), 'placeholder')).toBe('可以不写，工作人员会打电话问您');
+    const body = helpPosts()[0];
+    expect(body).toMatchObject({ quick: false, hardship: [], description: '' });
+    expect(control.calls.modal.pop().title).toBe('求助已提交');
+  });
+
+  test.each([
+    ['503 after the retries', () => ({ statusCode: 503, data: {} })],
+    ['500', () => problem(500, 'internal', '服务出错了')],
+    ['408', () => problem(408, 'timeout', '请求超时')],
+    ['429', () => problem(429, 'rate-limited', '操作太频繁了')],
+    ['no answer', () => ({ fail: 'request:fail timeout' })],
+  ])('%s: the client_id is kept in storage; reopening the page resends the same content under it', async (_, failure) => {
+    serve({ '/mp/v1/help-requests': failure });
+    await openAndSubmit();
+    const first = helpPosts()[0];
+    expect(control.storage.get(PENDING).body).toEqual(first);
+
+    // the page is closed and opened again; the same content goes out under the same client_id
+    serve();
+    await openAndSubmit();
+    const all = helpPosts();
+    expect(all[all.length - 1]).toEqual(first);
+    expect(control.storage.has(PENDING)).toBe(false);
+
+    // and the next request is a new one
+    await openAndSubmit();
+    expect(helpPosts().pop().client_id).not.toBe(first.client_id);
+  });
+
+  test('a definite refusal (4xx) frees the client_id; changed content gets a new one', async () => {
+    serve({ '/mp/v1/help-requests': () => problem(422, 'content-flagged', '情况说明里有不允许发送的内容，请修改后再提交') });
+    await openAndSubmit();
+    expect(control.storage.has(PENDING)).toBe(false);
+    const refused = helpPosts()[0];
+    serve({ '/mp/v1/help-requests': () => ({ fail: 'request:fail' }) });
+    await openAndSubmit();
+    const unanswered = helpPosts().pop();
+    expect(unanswered.client_id).not.toBe(refused.client_id);
+    serve();
+    await openAndSubmit({ 'form.description': '老伴住院，需要陪护' });
+    expect(helpPosts().pop().client_id).not.toBe(unanswered.client_id);
+  });
+
+  test('a photo that got no answer is tried again with the same client_photo_id', async () => {
+    serve();
+    control.respondUpload((rec, n) => (n <= 3 ? { fail: 'uploadFile:fail timeout' } : { statusCode: 201, data: '{"photo_id":"p1"}' }));
+    await openAndSubmit({ 'form.photos': [{ path: 'tmp/1.jpg', client_photo_id: 'cp-1' }] });
+    expect(control.uploads.length).toBeGreaterThan(3);
+    expect(new Set(control.uploads.map((u) => u.formData.client_photo_id))).toEqual(new Set(['cp-1']));
+    const done = control.calls.modal.pop();
+    expect(done.title).toBe('求助已提交');
+    expect(done.content).not.toContain('没有传上去');
+    expect(control.calls.modal.find((m) => m.title === '照片没有传完')).toBeUndefined();
+  });
+
+  test('photos still failing: 「重新上传」 is offered before leaving, with the same client_photo_ids', async () => {
+    serve();
+    let up = false;
+    control.respondUpload((rec) => {
+      if (!up) return { fail: 'uploadFile:fail -101' };
+      return { statusCode: rec.formData.client_photo_id === 'cp-1' ? 200 : 201, data: '{"photo_id":"p"}' };
+    });
+    control.answerModal((o) => {
+      if (o.title === '照片没有传完') up = true; // signal back while the question is on screen
+      return { confirm: true, cancel: false };
+    });
+    await openAndSubmit({ 'form.photos': [{ path: 'tmp/1.jpg', client_photo_id: 'cp-1' }, { path: 'tmp/2.jpg', client_photo_id: 'cp-2' }] });
+    const asked = control.calls.modal.filter((m) => m.title === '照片没有传完');
+    expect(asked).toHaveLength(1);
+    expect(asked[0]).toMatchObject({ confirmText: '重新上传' });
+    expect(asked[0].content).toContain('有 2 张照片没有传上去');
+    const last = control.uploads.slice(-2).map((u) => [u.url.replace(/^https?:\/\/[^/]+/, ''), u.formData.client_photo_id]);
+    expect(last).toEqual([['/mp/v1/help-requests/h1/photos', 'cp-1'], ['/mp/v1/help-requests/h1/photos', 'cp-2']]);
+    expect(new Set(control.uploads.map((u) => u.formData.client_photo_id))).toEqual(new Set(['cp-1', 'cp-2']));
+    // the record was created once; only then the page leaves, with nothing left to report
+    expect(helpPosts()).toHaveLength(1);
+    const done = control.calls.modal.pop();
+    expect(done.title).toBe('求助已提交');
+    expect(done.content).not.toContain('没有传上去');
+    expect(control.calls.navigate).toEqual(['/resident/item/index?kind=help&id=h1']);
+  });
+
+  test('「以后再说」: the page leaves and says which photos did not go', async () => {
+    serve();
+    control.respondUpload(() => ({ fail: 'uploadFile:fail -101' }));
+    control.answerModal((o) => (o.title === '照片没有传完' ? { confirm: false, cancel: true } : { confirm: true, cancel: false }));
+    await openAndSubmit({ 'form.photos': [{ path: 'tmp/1.jpg', client_photo_id: 'cp-1' }] });
+    expect(control.calls.modal.filter((m) => m.title === '照片没有传完')).toHaveLength(1);
+    expect(control.calls.modal.pop().content).toContain('有 1 张照片没有传上去');
+    expect(control.calls.navigate).toEqual(['/resident/item/index?kind=help&id=h1']);
+  });
+
+  test('a photo the server refused is not offered again', async () => {
+    serve();
+    control.respondUpload(() => ({ statusCode: 415, data: JSON.stringify({ title: '照片无法接收', detail: '只接受 JPEG、PNG、WebP 或 HEIC 照片', status: 415 }) }));
+    await openAndSubmit({ 'form.photos': [{ path: 'tmp/1.gif', client_photo_id: 'cp-1' }] });
+    expect(control.uploads).toHaveLength(1);
+    expect(control.calls.modal.find((m) => m.title === '照片没有传完')).toBeUndefined();
+    expect(control.calls.modal.pop().content).toContain('只接受 JPEG、PNG、WebP 或 HEIC 照片');
   });
 });

@@ -68,11 +68,36 @@ describe('一键求助 logic', () => {
     const first = d.post.mock.calls[0][0];
     expect(d.store.value.body).toEqual(first);
 
-    d.post.mockImplementation(async () => { throw Object.assign(new Error('操作太频繁'), { status: 429 }); });
+    d.post.mockImplementation(async () => { throw Object.assign(new Error('填写的内容有误'), { status: 422 }); });
     await logic.runQuickHelp(d);
     expect(d.locate).toHaveBeenCalledTimes(1);
     expect(d.post.mock.calls[1][0]).toEqual(first);
     expect(d.store.value).toBeNull();
+  });
+
+  test.each([408, 429, 500, 502, 503, 504])('after a %i the outcome is unknown: the same request is kept for the next press', async (status) => {
+    const d = deps({ post: jest.fn(async () => { throw Object.assign(new Error('稍后再试'), { status, network: false }); }) });
+    expect((await logic.runQuickHelp(d)).status).toBe('failed');
+    const first = d.post.mock.calls[0][0];
+    expect(d.store.value.body).toEqual(first);
+    d.post.mockImplementation(async (body) => ({ id: 'h1', body }));
+    expect((await logic.runQuickHelp(d)).status).toBe('sent');
+    expect(d.post.mock.calls[1][0]).toEqual(first);
+    expect(d.newId).toHaveBeenCalledTimes(1);
+    expect(d.store.value).toBeNull();
+  });
+
+  test.each([400, 401, 403, 409, 422])('after a %i (a definite refusal) the request is dropped', async (status) => {
+    const d = deps({ post: jest.fn(async () => { throw Object.assign(new Error('不行'), { status, network: false }); }) });
+    await logic.runQuickHelp(d);
+    expect(d.store.value).toBeNull();
+  });
+
+  test('the location error reaches the village picker (so it can say why)', async () => {
+    const refused = Object.assign(new Error('没同意'), { privacyRefused: true });
+    const d = deps({ locate: jest.fn(async () => { throw refused; }) });
+    await logic.runQuickHelp(d);
+    expect(d.chooseVillage).toHaveBeenCalledWith(refused);
   });
 
   test('an old unanswered request is not resent after the time limit', () => {
@@ -156,12 +181,94 @@ describe('首页', () => {
     const control = installFakeWx();
     control.storage.set('yimen:resident:auth', { access_token: 'A', refresh_token: 'R' });
     control.setLocation({ latitude: 30.1, longitude: 119.2, accuracy: 40 });
+    control.respond(() => problem(422, 'content-flagged', '内容不能发送'));
+    const page = loadPage('pages/home').render({});
+    await settle(4);
+    page.querySelector('.home__quick').dispatchEvent('tap');
+    await settle(20);
+    expect(control.calls.modal[1]).toMatchObject({ title: '没有发出去', content: '内容不能发送' });
+    expect(control.storage.has('yimen:resident:quick-help-pending')).toBe(false);
+  });
+
+  test('a 429 is shown in its own words, and the request is kept (same client_id next time)', async () => {
+    const control = installFakeWx();
+    control.storage.set('yimen:resident:auth', { access_token: 'A', refresh_token: 'R' });
+    control.setLocation({ latitude: 30.1, longitude: 119.2, accuracy: 40 });
     control.respond(() => problem(429, 'rate-limited', '求助太频繁了，请 10 分钟后再试'));
     const page = loadPage('pages/home').render({});
     await settle(4);
     page.querySelector('.home__quick').dispatchEvent('tap');
     await settle(20);
     expect(control.calls.modal[1]).toMatchObject({ title: '没有发出去', content: '求助太频繁了，请 10 分钟后再试' });
+    const first = control.body(0);
+    expect(control.storage.get('yimen:resident:quick-help-pending').body).toEqual(first);
+
+    control.respond(() => ({ statusCode: 200, data: { id: 'h1', number: 'N1' } }));
+    page.querySelector('.home__quick').dispatchEvent('tap');
+    await settle(20);
+    expect(control.body(1)).toEqual(first);
     expect(control.storage.has('yimen:resident:quick-help-pending')).toBe(false);
+  });
+
+  describe('privacy agreement before the loading mask', () => {
+    function setup() {
+      const control = installFakeWx({
+        showLoading(o) {
+          control.order.push(`showLoading${o.mask ? ' mask' : ''}`);
+          control.calls.loading.push(o);
+        },
+      });
+      control.storage.set('yimen:resident:auth', { access_token: 'A', refresh_token: 'R' });
+      control.setLocation({ latitude: 30.1, longitude: 119.2, accuracy: 40 });
+      control.respond((req) => (req.method === 'POST' ? { statusCode: 201, data: { id: 'h3', number: 'N3' } } : { statusCode: 200, data: { items: [] } }));
+      return control;
+    }
+
+    test('while the privacy pop-up waits, no mask covers it; agreed, the location is taken', async () => {
+      const control = setup();
+      let answer = null;
+      control.answerPrivacy((o) => { answer = o; });
+      const page = loadPage('pages/home').render({});
+      await settle(4);
+      page.querySelector('.home__quick').dispatchEvent('tap');
+      await settle(10);
+      expect(answer).not.toBeNull();
+      expect(control.calls.loading).toHaveLength(0);
+      expect(control.calls.location || []).toHaveLength(0);
+
+      answer.success({ errMsg: 'requirePrivacyAuthorize:ok' });
+      await settle(20);
+      expect(control.order.filter((x) => /^(requirePrivacyAuthorize|showLoading|getLocation)/.test(x))).toEqual([
+        'requirePrivacyAuthorize', 'showLoading mask', 'getLocation', 'showLoading mask',
+      ]);
+      expect(JSON.parse(control.requests.find((r) => r.method === 'POST').data).location).toMatchObject({ lat: 30.1, lng: 119.2 });
+    });
+
+    test('refused: no location is asked, the village picker opens with a plain sentence', async () => {
+      const control = setup();
+      control.answerPrivacy('refuse');
+      const page = loadPage('pages/home').render({});
+      await settle(4);
+      page.querySelector('.home__quick').dispatchEvent('tap');
+      await settle(20);
+      expect(control.calls.privacy).toBe(1);
+      expect(control.calls.location || []).toHaveLength(0);
+      expect(control.calls.loading).toHaveLength(0);
+      expect(page.querySelector('.sheet__hint').dom.textContent).toBe('您没有同意隐私保护指引，拿不到您的位置。请选择您所在的村（社区）');
+      expect(control.requests.filter((r) => r.method === 'POST')).toHaveLength(0);
+    });
+
+    test('without wx.requirePrivacyAuthorize, a pending agreement means no mask', async () => {
+      const control = setup();
+      global.wx.requirePrivacyAuthorize = undefined;
+      global.wx.getPrivacySetting = (o) => setTimeout(() => o.success({ needAuthorization: true }), 0);
+      const page = loadPage('pages/home').render({});
+      await settle(4);
+      page.querySelector('.home__quick').dispatchEvent('tap');
+      await settle(20);
+      const before = control.order.slice(0, control.order.indexOf('getLocation'));
+      expect(control.order).toContain('getLocation');
+      expect(before.filter((x) => /^showLoading/.test(x))).toEqual([]);
+    });
   });
 });

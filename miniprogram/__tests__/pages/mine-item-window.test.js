@@ -54,6 +54,32 @@ describe('我的', () => {
     expect(page.querySelectorAll('.mine__title')).toHaveLength(1);
   });
 
+  test('back on the tab, the list is loaded again (not more than once per 10 s)', async () => {
+    let items = [ITEM('1', 'help')];
+    control.respond(() => ({ statusCode: 200, data: { items, next_cursor: null } }));
+    let now = 1000000;
+    const clock = jest.spyOn(Date, 'now').mockImplementation(() => now);
+    try {
+      const page = loadPage('pages/mine').render({});
+      await settle(6);
+      expect(control.requests).toHaveLength(1); // onLoad and the first onShow: one load
+
+      items = [ITEM('2', 'help', { title: '新的求助' }), ITEM('1', 'help')];
+      now += 3000;
+      page.instance.onShow();
+      await settle(6);
+      expect(control.requests).toHaveLength(1);
+
+      now += 8000;
+      page.instance.onShow();
+      await settle(6);
+      expect(control.requests.map(urlPath)).toEqual(['/mp/v1/items?limit=20', '/mp/v1/items?limit=20']);
+      expect(page.querySelectorAll('.mine__title').map((n) => n.dom.textContent)).toEqual(['新的求助', '求助']);
+    } finally {
+      clock.mockRestore();
+    }
+  });
+
   test('opened from a subscribe message with ?id=, it goes on to that item', async () => {
     control.respond(() => ({ statusCode: 200, data: { items: [ITEM('h7', 'help'), ITEM('a7', 'application')], next_cursor: null } }));
     loadPage('pages/mine').render({ id: 'a7' });

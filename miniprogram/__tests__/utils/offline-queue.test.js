@@ -211,3 +211,52 @@ test('remove deletes the item and its saved photos', () => {
   expect(control.storage.get(KEY)).toEqual([]);
   expect(files.removed).toEqual(['wxfile://usr/queue-p1.jpg']);
 });
+
+describe('a phone shared by two workers', () => {
+  let who;
+  let shared;
+  beforeEach(() => {
+    who = 'w-a';
+    const client = createClient({ prefix: '/mobile/v1', tokenKey: 'yimen:worker:auth', baseUrl: BASE, retryDelayMs: 0, retries: 0 });
+    shared = createQueue({ client, storageKey: KEY, files, owner: () => who });
+  });
+
+  test("each item keeps its worker; B's flush never sends A's reports, A's next login does", async () => {
+    control.setNetwork('none');
+    shared.enqueue(report('a1'));
+    shared.enqueue(report('a2'));
+    expect(control.storage.get(KEY).map((i) => [i.client_id, i.worker_id])).toEqual([['a1', 'w-a'], ['a2', 'w-a']]);
+
+    // A logs out, B logs in on the same phone and reports one
+    who = 'w-b';
+    control.setNetwork('wifi');
+    expect(shared.list()).toEqual([]);
+    expect(shared.get('a1')).toBeNull();
+    shared.enqueue(report('b1'));
+    const resultB = await shared.flush();
+    expect(resultB.sent.map((s) => s.client_id)).toEqual(['b1']);
+    expect(reportsPosted(control).map((r) => JSON.parse(r.data).client_id)).toEqual(['b1']);
+    expect(shared.listAll().map((i) => i.client_id)).toEqual(['a1', 'a2']);
+
+    // nobody logged in: nothing is sent, whatever the network says
+    who = null;
+    control.emitNetwork(true);
+    const none = await shared.flush();
+    expect(none.noWorker).toBe(true);
+    expect(reportsPosted(control)).toHaveLength(1);
+
+    who = 'w-a';
+    const resultA = await shared.flush();
+    expect(resultA.sent.map((s) => s.client_id)).toEqual(['a1', 'a2']);
+    expect(control.storage.get(KEY)).toEqual([]);
+  });
+
+  test('an item saved before items carried a worker id is taken by the worker who flushes', async () => {
+    control.storage.set(KEY, [{ client_id: 'old', state: STATE.pending, body: report('old'), photos: [], error: '', report: null }]);
+    control.setNetwork('none');
+    await shared.flush();
+    expect(control.storage.get(KEY)[0].worker_id).toBe('w-a');
+    who = 'w-b';
+    expect(shared.list()).toEqual([]);
+  });
+});

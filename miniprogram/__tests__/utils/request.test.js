@@ -124,6 +124,90 @@ describe('401: refresh once, retry once', () => {
   });
 });
 
+describe('a refresh that gets no answer', () => {
+  test('a network failure during refresh is a network error; the tokens are kept', async () => {
+    control.storage.set(WORKER_KEY, { access_token: 'old-A', refresh_token: 'old-R' });
+    control.respond((req) => (path(req) === '/mobile/v1/auth/refresh'
+      ? { fail: 'request:fail timeout' }
+      : problem(401, 'token-expired', '登录已过期，请重新登录')));
+    const err = await workerClient({ retries: 0 }).get('/reports').catch((e) => e);
+    expect(err.network).toBe(true);
+    expect(err.loginRequired).toBeUndefined();
+    expect(err.message).toBe('网络连接失败，请检查网络后再试');
+    expect(control.requests.map(path)).toEqual(['/mobile/v1/reports', '/mobile/v1/auth/refresh']);
+    expect(control.storage.get(WORKER_KEY)).toEqual({ access_token: 'old-A', refresh_token: 'old-R' });
+    expect(control.calls.toast[0].title).toBe('网络连接失败，请检查网络后再试');
+
+    // signal back: the kept refresh token still works
+    control.respond((req) => {
+      if (path(req) === '/mobile/v1/auth/refresh') return { statusCode: 200, data: { access_token: 'new-A', refresh_token: 'new-R' } };
+      return req.header.Authorization === 'Bearer new-A' ? { statusCode: 200, data: { items: [] } } : problem(401, 'token-expired', '过期');
+    });
+    expect(await workerClient({ retries: 0 }).get('/reports')).toEqual({ items: [] });
+  });
+
+  test('a server error from refresh keeps the tokens too; a refused refresh token clears them', async () => {
+    control.storage.set(WORKER_KEY, { access_token: 'A', refresh_token: 'R' });
+    control.respond((req) => (path(req) === '/mobile/v1/auth/refresh' ? { statusCode: 503, data: {} } : problem(401, 'token-expired', '过期')));
+    const err = await workerClient({ retries: 0 }).get('/reports', null, { showError: false }).catch((e) => e);
+    expect(err).toMatchObject({ status: 503, message: '服务暂时不可用，请稍后再试' });
+    expect(err.loginRequired).toBeUndefined();
+    expect(control.storage.get(WORKER_KEY)).toEqual({ access_token: 'A', refresh_token: 'R' });
+
+    control.respond((req) => (path(req) === '/mobile/v1/auth/refresh' ? problem(401, 'refresh-invalid', '请重新登录') : problem(401, 'token-expired', '过期')));
+    const gone = await workerClient({ retries: 0 }).get('/reports', null, { showError: false }).catch((e) => e);
+    expect(gone.loginRequired).toBe(true);
+    expect(control.storage.has(WORKER_KEY)).toBe(false);
+  });
+});
+
+describe('a disabled resident account', () => {
+  const DISABLED = '您的账号已停用，请联系乡镇（街道）受理窗口';
+
+  test('403 from /auth/login is shown, nothing is sent without a token, and login is not tried again', async () => {
+    control.respond((req) => (path(req) === '/mp/v1/auth/login'
+      ? problem(403, 'account-disabled', DISABLED, { title: '账号已停用' })
+      : { statusCode: 200, data: { items: [] } }));
+    const client = residentClient();
+    const err = await client.get('/items').catch((e) => e);
+    expect(err.status).toBe(403);
+    expect(err.message).toBe(DISABLED);
+    expect(err.problem.type).toMatch(/account-disabled$/);
+    expect(control.calls.modal[0]).toMatchObject({ title: '账号已停用', content: DISABLED });
+    expect(control.requests.map(path)).toEqual(['/mp/v1/auth/login']);
+
+    // the next tap: the same sentence at once, no wx.login, no request
+    const again = await client.post('/help-requests', { client_id: 'c' }, { showError: false }).catch((e) => e);
+    expect(again).toMatchObject({ status: 403, message: DISABLED });
+    expect(control.requests.map(path)).toEqual(['/mp/v1/auth/login']);
+    expect(control.loginCount()).toBe(1);
+  });
+
+  test('a 403 on the silent login after a 401 is passed on as well', async () => {
+    control.storage.set(RES_KEY, { access_token: 'A', refresh_token: 'R' });
+    control.respond((req) => (path(req) === '/mp/v1/auth/login'
+      ? problem(403, 'account-disabled', DISABLED)
+      : problem(401, 'unauthorized', '请先登录')));
+    const err = await residentClient().get('/me', null, { showError: false }).catch((e) => e);
+    expect(err).toMatchObject({ status: 403, message: DISABLED });
+    expect(control.requests.map(path)).toEqual(['/mp/v1/me', '/mp/v1/auth/login']);
+  });
+
+  test('a login that failed for a passing reason is tried again on the next call', async () => {
+    let loginDown = true;
+    control.respond((req) => {
+      if (path(req) === '/mp/v1/auth/login') {
+        return loginDown ? { statusCode: 502, data: {} } : { statusCode: 200, data: { access_token: 'B', refresh_token: 'R' } };
+      }
+      return req.header.Authorization === 'Bearer B' ? { statusCode: 200, data: { ok: 1 } } : problem(401, 'unauthorized', '请先登录');
+    });
+    const client = residentClient({ retries: 0 });
+    await client.get('/me', null, { showError: false }).catch(() => {});
+    loginDown = false;
+    expect(await client.get('/me')).toEqual({ ok: 1 });
+  });
+});
+
 describe('network failures', () => {
   test('retried with the very same body, so the client_id is the same', async () => {
     control.storage.set(WORKER_KEY, { access_token: 'A' });

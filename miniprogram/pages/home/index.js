@@ -4,7 +4,7 @@ const { withA11y } = require('../../utils/a11y');
 const { STORAGE } = require('../../utils/config');
 const { getDeviceId } = require('../../utils/device');
 const { uuid4 } = require('../../utils/uuid');
-const { getLocation } = require('../../utils/location');
+const { getLocation, ensurePrivacy } = require('../../utils/location');
 const logic = require('./logic');
 
 Page(withA11y({
@@ -33,11 +33,14 @@ Page(withA11y({
       confirm: () => new Promise((resolve) => {
         wx.showModal(Object.assign({}, logic.QUICK_CONFIRM, { success: (r) => resolve(!!r.confirm), fail: () => resolve(false) }));
       }),
-      locate: () => {
+      // The privacy agreement first: its pop-up must not open under the loading mask.
+      locate: async () => {
+        const privacy = await ensurePrivacy(); // refused: rejects, the village is asked instead
+        if (privacy === 'ask') return getLocation();
         wx.showLoading({ title: '正在定位…', mask: true });
         return getLocation().finally(() => wx.hideLoading());
       },
-      chooseVillage: () => this._chooseVillage(),
+      chooseVillage: (why) => this._chooseVillage(why),
       post: (body) => {
         wx.showLoading({ title: '正在发送…', mask: true });
         return api.resident.post('/help-requests', body, { showError: false }).finally(() => wx.hideLoading());
@@ -71,11 +74,13 @@ Page(withA11y({
     }
   },
 
-  // Location refused: the person picks their village; resolves {code} or null.
-  _chooseVillage() {
+  // Location refused: the person picks their village; resolves {code} or null. why: the
+  // location error (a refused privacy agreement gets its own plain sentence).
+  _chooseVillage(why) {
     return new Promise((resolve) => {
       this._villageResolve = resolve;
-      this.setData({ villageOpen: true, villageHint: '没有拿到您的位置，请选择您所在的村（社区）' });
+      const hint = why && why.privacyRefused ? why.message : '没有拿到您的位置，请选择您所在的村（社区）';
+      this.setData({ villageOpen: true, villageHint: hint });
     });
   },
 

@@ -1,6 +1,7 @@
 // 首页 logic: the services grid and the 一键求助 flow, with WeChat calls passed in so jest can
 // drive it.
 const { checkPhone } = require('../../utils/validate');
+const { isOutcomeUnknown } = require('../../utils/request');
 
 const SERVICES = [
   { key: 'help', title: '我要求助', desc: '为自己或别人求助', url: '/resident/help/index' },
@@ -46,7 +47,7 @@ function pendingQuickHelp(stored, nowMs) {
 
 /**
  * The 一键求助 flow. deps: confirm() -> bool (ONE wx.showModal), locate() -> location | throws,
- * chooseVillage() -> {code} | null, post(body) -> record, pending: {get, set, clear},
+ * chooseVillage(locationError) -> {code} | null, post(body) -> record, pending: {get, set, clear},
  * newId(), deviceId, contactPhone, now().
  * Resolves {status: 'cancelled' | 'sent' | 'no-place' | 'failed', record?, error?, usedVillage?}.
  */
@@ -59,14 +60,16 @@ async function runQuickHelp(deps) {
     body = earlier.body;
   } else {
     let location = null;
+    let locationError = null;
     try {
       location = await deps.locate();
     } catch (e) {
       location = null;
+      locationError = e;
     }
     let villageCode = null;
     if (!location) {
-      const village = await deps.chooseVillage();
+      const village = await deps.chooseVillage(locationError);
       if (!village || !village.code) return { status: 'no-place' };
       villageCode = village.code;
       usedVillage = true;
@@ -85,8 +88,9 @@ async function runQuickHelp(deps) {
     deps.pending.clear();
     return { status: 'sent', record, usedVillage };
   } catch (error) {
-    // Only a lost answer is worth resending as it was; a refusal needs a fresh request.
-    if (!error.network) deps.pending.clear();
+    // No answer, 408, 429 or 5xx: the server may have it, so the next press resends it as it
+    // was (same client_id); only a definite refusal (another 4xx) needs a fresh request.
+    if (!isOutcomeUnknown(error)) deps.pending.clear();
     return { status: 'failed', error, usedVillage };
   }
 }

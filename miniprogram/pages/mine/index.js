@@ -28,9 +28,12 @@ Page(withA11y({
     wx.navigateTo({ url: `/resident/item/index?kind=${kind}&id=${id}` });
   },
 
+  // Back on this tab (after a new request, say): the phone, and the list again, but not more
+  // often than logic.RELOAD_MIN_MS (onLoad has just loaded it when the page first opens).
   onShow() {
     const me = residentProfile();
     this.setData({ phone: (me && me.phone) || '' });
+    if (logic.shouldReload(this._loadedAt, Date.now())) this._load(true);
   },
 
   onPullDownRefresh() {
@@ -69,6 +72,7 @@ Page(withA11y({
 
   async _load(reset) {
     if (this.data.loading) return;
+    if (reset) this._loadedAt = Date.now();
     this.setData({ loading: true, error: '' });
     try {
       const page = await api.resident.get('/items', logic.pageQuery(reset ? null : this.data.nextCursor), { showError: false });

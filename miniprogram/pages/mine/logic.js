@@ -40,4 +40,13 @@ function pageQuery(cursor) {
   return cursor ? { cursor, limit: PAGE_SIZE } : { limit: PAGE_SIZE };
 }
 
-module.exports = { itemRow, mergePage, pageQuery, KIND_LABELS, PAGE_SIZE };
+// onShow reloads the list at most this often.
+const RELOAD_MIN_MS = 10 * 1000;
+
+function shouldReload(lastLoadAt, nowMs) {
+  return !lastLoadAt || nowMs - lastLoadAt >= RELOAD_MIN_MS;
+}
+
+module.exports = {
+  itemRow, mergePage, pageQuery, shouldReload, KIND_LABELS, PAGE_SIZE, RELOAD_MIN_MS,
+};

@@ -5,7 +5,7 @@ const { loadConfig, cached } = require('../../utils/app-config');
 const { getDeviceId } = require('../../utils/device');
 const { uuid4 } = require('../../utils/uuid');
 const { askStatusConsent } = require('../../utils/subscribe');
-const { submitWithPhotos, photoFailureText } = require('../../utils/submit');
+const { submitWithPhotos, offerPhotoRetry, photoFailureText } = require('../../utils/submit');
 const { firstError } = require('../../utils/validate');
 const logic = require('./logic');
 
@@ -145,8 +145,9 @@ Page(withA11y({
     this.setData({ submitting: true });
     this._setErrors({});
     wx.showLoading({ title: '正在提交…', mask: true });
+    let out;
     try {
-      const out = await submitWithPhotos({
+      out = await submitWithPhotos({
         client: api.resident,
         path: '/applications',
         body,
@@ -154,22 +155,27 @@ Page(withA11y({
         consent,
         templateId,
       });
-      wx.hideLoading();
-      wx.showModal({
-        title: '申请已提交',
-        content: `编号 ${out.record.number || ''}，已送到${(out.record.township && out.record.township.name) || '户籍所在乡镇（街道）'}窗口。${photoFailureText(out.photoFailures)}`,
-        showCancel: false,
-        confirmText: '看进度',
-        success: () => wx.redirectTo({ url: `/resident/item/index?kind=application&id=${out.record.id}` }),
-      });
     } catch (err) {
       wx.hideLoading();
       // The refused body was not stored, so the corrected one may reuse the client_id; a
       // network failure keeps it too, so the resend is a replay.
       this._setErrors(err.fieldErrors || {});
-      wx.showModal({ title: '没有提交成功', content: err.message, showCancel: false, confirmText: '知道了' });
-    } finally {
       this.setData({ submitting: false });
+      wx.showModal({ title: '没有提交成功', content: err.message, showCancel: false, confirmText: '知道了' });
+      return;
     }
+    wx.hideLoading();
+    // The application exists; photos that did not go through are offered again (same ids).
+    const left = await offerPhotoRetry({
+      client: api.resident, path: '/applications', record: out.record, photos: this.data.form.photos, failures: out.photoFailures,
+    });
+    this.setData({ submitting: false });
+    wx.showModal({
+      title: '申请已提交',
+      content: `编号 ${out.record.number || ''}，已送到${(out.record.township && out.record.township.name) || '户籍所在乡镇（街道）'}窗口。${photoFailureText(left)}`,
+      showCancel: false,
+      confirmText: '看进度',
+      success: () => wx.redirectTo({ url: `/resident/item/index?kind=application&id=${out.record.id}` }),
+    });
   },
 }));

@@ -7,6 +7,8 @@ const {
 const MAX_MEMBERS = 20;
 const MAX_PHOTOS = 10;
 const MAX_REASON = 1000;
+// The server's limit (AssetsIn house_count / car_count, le=50).
+const MAX_ASSET_COUNT = 50;
 
 const CONSENT_TEXT = '本人自愿申请社会救助，承诺所填内容真实。本人及共同生活的家庭成员授权民政部门核对家庭经济状况'
   + '（收入、存款、房产、车辆、社保等），核对结果只用于审核救助。';
@@ -104,9 +106,9 @@ function validateApplication(form, today) {
     const savings = checkYuan(form.savings);
     if (!savings.ok) errors['assets.savings_yuan'] = savings.message;
   }
-  const houses = checkCount(form.houseCount, 99);
+  const houses = checkCount(form.houseCount, MAX_ASSET_COUNT);
   if (!houses.ok) errors['assets.house_count'] = houses.message;
-  const cars = checkCount(form.carCount, 99);
+  const cars = checkCount(form.carCount, MAX_ASSET_COUNT);
   if (!cars.ok) errors['assets.car_count'] = cars.message;
   if (String(form.reason || '').length > MAX_REASON) errors.reason = `申请理由最多 ${MAX_REASON} 个字`;
   if ((form.photos || []).length > MAX_PHOTOS) errors.photos = `材料照片最多 ${MAX_PHOTOS} 张`;
@@ -124,12 +126,15 @@ function buildApplicationBody(form, { clientId, deviceId, today }) {
     return r.ok ? r.value : String(raw || '').trim();
   };
   const phone = checkPhone(form.applicant.phone);
-  const savings = String(form.savings || '').trim() ? checkYuan(form.savings) : { ok: true, value: 0 };
   const assets = {
-    house_count: checkCount(form.houseCount, 99).value || 0,
-    car_count: checkCount(form.carCount, 99).value || 0,
-    savings_yuan: savings.ok ? savings.value : 0,
+    house_count: checkCount(form.houseCount, MAX_ASSET_COUNT).value || 0,
+    car_count: checkCount(form.carCount, MAX_ASSET_COUNT).value || 0,
   };
+  // Blank savings means "not said", which is not 0 yuan: the field is left out.
+  if (String(form.savings || '').trim()) {
+    const savings = checkYuan(form.savings);
+    if (savings.ok) assets.savings_yuan = savings.value;
+  }
   if (String(form.assetsNote || '').trim()) assets.note = String(form.assetsNote).trim();
   const body = {
     client_id: clientId,
@@ -183,6 +188,7 @@ function idHint(raw, today) {
 module.exports = {
   MAX_MEMBERS,
   MAX_PHOTOS,
+  MAX_ASSET_COUNT,
   CONSENT_TEXT,
   initialForm,
   emptyMember,

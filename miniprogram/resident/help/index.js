@@ -8,7 +8,8 @@ const { getDeviceId } = require('../../utils/device');
 const { uuid4 } = require('../../utils/uuid');
 const { getLocation, chooseLocation } = require('../../utils/location');
 const { askStatusConsent } = require('../../utils/subscribe');
-const { submitWithPhotos, photoFailureText } = require('../../utils/submit');
+const { isOutcomeUnknown } = require('../../utils/request');
+const { submitWithPhotos, offerPhotoRetry, photoFailureText } = require('../../utils/submit');
 const { firstError } = require('../../utils/validate');
 const logic = require('./logic');
 
@@ -114,40 +115,48 @@ Page(withA11y({
     const templateId = cached().subscribe_templates.status;
     const consent = askStatusConsent(templateId);
     const draft = logic.buildHelpBody(form, { clientId: '', deviceId: getDeviceId() });
-    const body = Object.assign(draft, { client_id: logic.clientIdFor(draft, this._unanswered, uuid4) });
+    const unanswered = logic.pendingHelp(wx.getStorageSync(STORAGE.helpPending), Date.now());
+    const body = Object.assign(draft, { client_id: logic.clientIdFor(draft, unanswered, uuid4) });
     this._send(body, consent, templateId);
   },
 
   async _send(body, consent, templateId) {
     this.setData({ submitting: true, errors: {} });
     if (body.contact_phone) wx.setStorageSync(STORAGE.contactPhone, body.contact_phone);
+    // Kept until the server settles it, so a resend (even after the page was closed) with the
+    // same content is a replay under the same client_id, not a second request.
+    wx.setStorageSync(STORAGE.helpPending, { body, at: Date.now() });
     wx.showLoading({ title: '正在提交…', mask: true });
+    let out;
     try {
-      const out = await submitWithPhotos({
+      out = await submitWithPhotos({
         client: api.resident,
         path: '/help-requests',
         body,
         photos: this.data.form.photos,
         consent,
         templateId,
-      });
-      this._unanswered = null;
-      wx.hideLoading();
-      const extra = photoFailureText(out.photoFailures);
-      wx.showModal({
-        title: '求助已提交',
-        content: `编号 ${out.record.number || ''}。窗口工作人员会尽快联系。${extra}`,
-        showCancel: false,
-        confirmText: '看进度',
-        success: () => wx.redirectTo({ url: `/resident/item/index?kind=help&id=${out.record.id}` }),
+        onCreated: () => wx.removeStorageSync(STORAGE.helpPending),
       });
     } catch (err) {
       wx.hideLoading();
-      this._unanswered = err.network ? body : null;
-      this.setData({ errors: err.fieldErrors || {} });
+      // No answer, 408, 429 or 5xx: the server may have it; only a definite refusal frees the id.
+      if (!isOutcomeUnknown(err)) wx.removeStorageSync(STORAGE.helpPending);
+      this.setData({ errors: err.fieldErrors || {}, submitting: false });
       wx.showModal({ title: '没有提交成功', content: err.message, showCancel: false, confirmText: '知道了' });
-    } finally {
-      this.setData({ submitting: false });
+      return;
     }
+    wx.hideLoading();
+    const left = await offerPhotoRetry({
+      client: api.resident, path: '/help-requests', record: out.record, photos: this.data.form.photos, failures: out.photoFailures,
+    });
+    this.setData({ submitting: false });
+    wx.showModal({
+      title: '求助已提交',
+      content: `编号 ${out.record.number || ''}。窗口工作人员会尽快联系。${photoFailureText(left)}`,
+      showCancel: false,
+      confirmText: '看进度',
+      success: () => wx.redirectTo({ url: `/resident/item/index?kind=help&id=${out.record.id}` }),
+    });
   },
 }));

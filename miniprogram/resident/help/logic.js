@@ -4,6 +4,9 @@ const { checkPhone, requireFields } = require('../../utils/validate');
 const MAX_PHOTOS = 6;
 const MAX_RELATION = 32;
 const MAX_DESCRIPTION = 1000;
+// A send whose outcome is unknown is kept (in storage) this long: the same content sent again
+// within it reuses its client_id, so the server answers with the first record.
+const PENDING_TTL_MS = 24 * 60 * 60 * 1000;
 
 function initialForm(saved) {
   const s = saved || {};
@@ -101,4 +104,12 @@ function clientIdFor(body, lastUnanswered, newId) {
   return newId();
 }
 
-module.exports = { MAX_PHOTOS, initialForm, validateHelp, buildHelpBody, clientIdFor, sameContent };
+// The stored {body, at} of the last send whose outcome is unknown, if recent enough; its body.
+function pendingHelp(stored, nowMs) {
+  if (!stored || !stored.body || !stored.body.client_id || typeof stored.at !== 'number') return null;
+  return nowMs - stored.at < PENDING_TTL_MS ? stored.body : null;
+}
+
+module.exports = {
+  MAX_PHOTOS, PENDING_TTL_MS, initialForm, validateHelp, buildHelpBody, clientIdFor, sameContent, pendingHelp,
+};

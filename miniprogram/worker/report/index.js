@@ -21,6 +21,7 @@ Page(withA11y({
     waiting: 0,
     editing: '',
     worker: null,
+    submitting: false,
   },
 
   onLoad(query) {
@@ -34,10 +35,18 @@ Page(withA11y({
     loadConfig(api.resident).then((c) => this.setData({ tags: c.hardship_tags }));
     const queued = query && query.queued ? getWorkerQueue().get(query.queued) : null;
     if (queued) {
+      this._clientId = queued.client_id;
       this.setData({ editing: queued.client_id, form: logic.formFromBody(queued.body, queued.photos, villages) });
     } else {
+      this._newDraft();
       this.onLocate();
     }
+  },
+
+  // One client_id per draft, made when the form is started, not per tap: tapping twice, or
+  // again after a refusal, saves the same report, never a second one.
+  _newDraft() {
+    this._clientId = uuid4();
   },
 
   onShow() {
@@ -75,6 +84,8 @@ Page(withA11y({
   },
 
   async onSubmit() {
+    // Set before anything is awaited, so a second tap while this one runs does nothing.
+    if (this.data.submitting) return;
     const { form, villages } = this.data;
     const errors = logic.validateReport(form, villages);
     this.setData({ errors });
@@ -82,20 +93,39 @@ Page(withA11y({
       wx.showToast({ title: firstError(errors), icon: 'none', duration: 3000 });
       return;
     }
+    this.setData({ submitting: true });
+    try {
+      await this._save(form, villages);
+    } finally {
+      this.setData({ submitting: false });
+    }
+  },
+
+  async _save(form, villages) {
     const queue = getWorkerQueue();
-    const clientId = this.data.editing || uuid4();
-    const body = logic.buildReportBody(form, { clientId, villages, now: new Date() });
-    if (this.data.editing) queue.update(clientId, body, form.photos);
+    if (!this._clientId) this._newDraft();
+    const clientId = this._clientId;
+    const queued = queue.get(clientId);
+    // A queued report being corrected keeps the moment it was written.
+    const body = logic.buildReportBody(form, {
+      clientId, villages, now: new Date(), observedAt: queued ? queued.body.observed_at : '',
+    });
+    if (queued) queue.update(clientId, body, form.photos);
     else queue.enqueue(body, form.photos);
 
     wx.showLoading({ title: '正在发送…', mask: true });
-    const result = await queue.flush();
-    wx.hideLoading();
+    let result;
+    try {
+      result = await queue.flush();
+    } finally {
+      wx.hideLoading();
+    }
     const sent = result.sent.find((s) => s.client_id === clientId);
     const item = queue.get(clientId);
     if (sent) {
       wx.showModal({ title: '上报成功', content: `编号 ${sent.number || ''}，${sent.status_label || '已送到窗口'}。`, showCancel: false });
     } else if (item && item.state === 'failed') {
+      // Still this draft: the corrected report goes out under the same client_id.
       wx.showModal({ title: '需要修改', content: item.error, showCancel: false });
       this._countWaiting();
       return;
@@ -104,6 +134,7 @@ Page(withA11y({
     } else {
       wx.showModal({ title: '已保存在手机上', content: '现在没有网络，有网络时会自动发送，不用重复上报。', showCancel: false });
     }
+    this._newDraft();
     this.setData({ form: logic.initialReport(villages), editing: '', errors: {} });
     this._countWaiting();
     this.onLocate();

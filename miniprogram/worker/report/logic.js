@@ -45,9 +45,12 @@ function validateReport(form, villages, today) {
 
 /**
  * The report as sent (and as kept in the offline queue): observed_at is when the worker wrote
- * it, with the phone's offset, not when the signal came back.
+ * it, with the phone's offset, not when the signal came back. observedAt (the queued body's
+ * observed_at) is kept as it is when a queued report is corrected.
  */
-function buildReportBody(form, { clientId, villages, now, today }) {
+function buildReportBody(form, {
+  clientId, villages, now, today, observedAt,
+}) {
   const subject = { name: String(form.name).trim() };
   const phone = form.phone ? checkPhone(form.phone) : null;
   if (phone && phone.ok) subject.phone = phone.value;
@@ -63,7 +66,7 @@ function buildReportBody(form, { clientId, villages, now, today }) {
     hardship: form.hardship.slice(),
     description: String(form.description).trim(),
     urgent: !!form.urgent,
-    observed_at: isoWithOffset(now),
+    observed_at: observedAt || isoWithOffset(now),
   };
   if (form.location) body.location = Object.assign({}, form.location, { coord_type: 'gcj02' });
   return body;

@@ -76,9 +76,20 @@ Page(withA11y({
     wx.navigateBack({ fail: () => wx.redirectTo({ url: '/worker/report/index' }) });
   },
 
-  async onLogout() {
-    await logoutWorker(api.worker);
-    wx.reLaunch({ url: '/pages/home/index' });
+  // This worker's unsent reports stay on the phone (another worker logging in does not send
+  // them); they go out when this worker logs in again. The confirmation says how many wait.
+  onLogout() {
+    wx.showModal({
+      title: '退出登录',
+      content: logic.logoutMessage(getWorkerQueue().list()),
+      confirmText: '退出',
+      cancelText: '不退出',
+      success: async (r) => {
+        if (!r.confirm) return;
+        await logoutWorker(api.worker);
+        wx.reLaunch({ url: '/pages/home/index' });
+      },
+    });
   },
 
   _showQueue() {

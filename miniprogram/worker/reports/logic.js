@@ -43,4 +43,15 @@ function mergeReports(rows, page, reset, queuedIds) {
   return { rows: base, nextCursor: page.next_cursor || null };
 }
 
-module.exports = { queuedRow, serverRow, mergeReports };
+// The logout confirmation: how many of this worker's reports are still on the phone.
+function logoutMessage(items) {
+  const list = items || [];
+  const failed = list.filter((it) => it.state === 'failed').length;
+  const waiting = list.length - failed;
+  const parts = [];
+  if (waiting) parts.push(`还有 ${waiting} 份报告等待发送，会保存在这部手机上，您下次登录后自动发送（别人登录不会发送）。`);
+  if (failed) parts.push(`有 ${failed} 份报告没有发送成功，要您登录后修改或重新发送。`);
+  return `${parts.join('')}确定退出登录吗？`;
+}
+
+module.exports = { queuedRow, serverRow, mergeReports, logoutMessage };
