@@ -1,5 +1,5 @@
-"""Report creation over HTTP (one Sanic worker on PostgreSQL, 32 connections), against a bare
-Sanic JSON endpoint and a raw asyncpg insert loop, measured in the same run.
+"""Report and help-request creation over HTTP (one Sanic worker on PostgreSQL, 32 connections),
+against a bare Sanic JSON endpoint and a raw asyncpg insert loop, measured in the same run.
 
 Run: .venv/bin/python bench/bench_reports.py [--seconds 10]
 Needs PostgreSQL on 127.0.0.1:5432 and Redis on 127.0.0.1:6379 (as on the development machines).
@@ -152,6 +152,10 @@ async def main(seconds: float) -> None:
                     },
                 )
             ).json()["access_token"]
+            # The development WeChat stand-in signs the resident in (no WeChat call, no check).
+            resident_token = (
+                await client.post(base + "/mp/v1/auth/login", json={"code": "dev:bench"})
+            ).json()["access_token"]
 
         print(f"\n{CONNECTIONS} connections, {seconds:.0f} s each, one Sanic worker, PostgreSQL")
         results = {}
@@ -175,6 +179,15 @@ async def main(seconds: float) -> None:
         )
         if ours["non2xx"] or ours["errors"]:
             print(f"  ({ours['non2xx']} non-2xx answers, {ours['errors']} socket errors)")
+        helps = wrk(base + "/mp/v1/help-requests", HERE / "help.lua", seconds, resident_token)
+        results["help"] = row(
+            "POST /mp/v1/help-requests",
+            helps["requests"] / helps["seconds"],
+            helps["p50_ms"],
+            helps["p99_ms"],
+        )
+        if helps["non2xx"] or helps["errors"]:
+            print(f"  ({helps['non2xx']} non-2xx answers, {helps['errors']} socket errors)")
         print(
             f"\nreport creation / bare Sanic   = {results['ours'] / results['bare']:.3f}"
             "   (goal >= 0.10)"
@@ -182,6 +195,10 @@ async def main(seconds: float) -> None:
         print(
             f"report creation / raw inserts  = {results['ours'] / results['raw']:.3f}"
             "   (goal >= 0.50)"
+        )
+        print(
+            f"help request / bare Sanic      = {results['help'] / results['bare']:.3f}"
+            f"   help request / raw inserts = {results['help'] / results['raw']:.3f}"
         )
     finally:
         for proc in procs:
