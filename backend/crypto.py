@@ -41,6 +41,14 @@ class PiiCipher:
         raw = base64.urlsafe_b64decode(payload)
         return self._aead.decrypt(raw[:12], raw[12:], purpose.encode()).decode()
 
+    def encrypt_optional(self, plaintext: str | None, *, purpose: str) -> str | None:
+        """encrypt(), with nothing to encrypt giving None (optional columns)."""
+        return self.encrypt(plaintext, purpose=purpose) if plaintext else None
+
+    def decrypt_optional(self, token: str | None, *, purpose: str) -> str | None:
+        """decrypt(), with an empty column giving None."""
+        return self.decrypt(token, purpose=purpose) if token else None
+
     def blind_index(self, value: str, *, purpose: str) -> str:
         """A keyed hash for equality look-ups without decrypting (same value -> same index)."""
         mac = hmac.new(self._mac_key, f"{purpose}\x00{value}".encode(), hashlib.sha256)

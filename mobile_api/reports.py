@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import base64
 import uuid
-from datetime import datetime
 from typing import Any
 
 from sanic import Blueprint, Request
@@ -13,9 +11,19 @@ from sanic_ext import openapi
 
 from backend.accounts.authz import Principal
 from backend.accounts.models import UserKind
-from backend.api.http import accept_photo, body, multipart_photo, ok, protected, query
+from backend.api.http import (
+    accept_photo,
+    body,
+    decode_cursor,
+    encode_cursor,
+    multipart_photo,
+    ok,
+    original_putter,
+    path_uuid,
+    protected,
+    query,
+)
 from backend.crypto import mask_id_number, mask_phone
-from backend.errors import BadRequest, ValidationFailed
 from backend.geo.models import Division
 from backend.intake import service
 from backend.intake.catalog import HARDSHIP_TAGS, MAX_PHOTOS_PER_LEAD
@@ -65,16 +73,8 @@ async def lead_out(request: Request, lead: Lead) -> dict[str, Any]:
         if lead.township_code
         else None
     )
-    phone = (
-        cipher.decrypt(lead.subject_phone_enc, purpose=service.PHONE_PURPOSE)
-        if lead.subject_phone_enc
-        else None
-    )
-    id_number = (
-        cipher.decrypt(lead.subject_id_enc, purpose=service.ID_PURPOSE)
-        if lead.subject_id_enc
-        else None
-    )
+    phone = cipher.decrypt_optional(lead.subject_phone_enc, purpose=service.PHONE_PURPOSE)
+    id_number = cipher.decrypt_optional(lead.subject_id_enc, purpose=service.ID_PURPOSE)
     duplicates = await service.get_duplicates(lead=lead)
     photos = await service.list_photos(lead=lead)
     events = await service.list_events(lead=lead)
@@ -153,20 +153,6 @@ async def create_report(request: Request, principal: Principal) -> HTTPResponse:
     return ok(await lead_out(request, lead), status=201 if created else 200)
 
 
-def _decode_cursor(cursor: str | None) -> tuple[datetime, uuid.UUID] | None:
-    if not cursor:
-        return None
-    try:
-        at, _, lead_id = base64.urlsafe_b64decode(cursor.encode()).decode().partition("|")
-        return datetime.fromisoformat(at), uuid.UUID(lead_id)
-    except (ValueError, UnicodeDecodeError):
-        raise ValidationFailed("cursor 无效，请从第一页重新加载") from None
-
-
-def _encode_cursor(lead: Lead) -> str:
-    return base64.urlsafe_b64encode(f"{lead.created_at.isoformat()}|{lead.id}".encode()).decode()
-
-
 @bp.get("/")
 @openapi.summary("我的上报（分页）")
 @openapi.secured("bearer")
@@ -177,18 +163,16 @@ async def list_reports(request: Request, principal: Principal) -> HTTPResponse:
     """The worker's own reports, newest first."""
     params = query(request, ReportListQuery)
     leads = await service.list_leads_for_reporter(
-        reporter=principal, before=_decode_cursor(params.cursor), limit=params.limit + 1
+        reporter=principal, before=decode_cursor(params.cursor), limit=params.limit + 1
     )
     page, more = leads[: params.limit], len(leads) > params.limit
     items = [await lead_out(request, lead) for lead in page]
-    return ok({"items": items, "next_cursor": _encode_cursor(page[-1]) if more else None})
-
-
-def _uuid(value: str, what: str) -> uuid.UUID:
-    try:
-        return uuid.UUID(value)
-    except ValueError:
-        raise BadRequest(f"{what}格式不正确（应为 UUID）", type_slug="invalid-id") from None
+    return ok(
+        {
+            "items": items,
+            "next_cursor": encode_cursor(page[-1].created_at, page[-1].id) if more else None,
+        }
+    )
 
 
 @bp.get("/<lead_id:str>")
@@ -198,7 +182,7 @@ def _uuid(value: str, what: str) -> uuid.UUID:
 async def get_report(request: Request, lead_id: str, principal: Principal) -> HTTPResponse:
     """One of the worker's reports."""
     lead = await service.get_lead_for_reporter(
-        lead_id=_uuid(lead_id, "报告编号"), reporter=principal
+        lead_id=path_uuid(lead_id, "报告编号"), reporter=principal
     )
     return ok(await lead_out(request, lead))
 
@@ -216,10 +200,10 @@ async def put_photo(
 ) -> HTTPResponse:
     """Upload one photo; its processing happens in the background."""
     lead = await service.get_lead_for_reporter(
-        lead_id=_uuid(lead_id, "报告编号"), reporter=principal
+        lead_id=path_uuid(lead_id, "报告编号"), reporter=principal
     )
     return await _store_photo(
-        request, lead, _uuid(client_photo_id, "照片编号"), request.body or b"", principal
+        request, lead, path_uuid(client_photo_id, "照片编号"), request.body or b"", principal
     )
 
 
@@ -233,7 +217,7 @@ async def put_photo(
 async def post_photo(request: Request, lead_id: str, principal: Principal) -> HTTPResponse:
     """Upload one photo as multipart form data (wx.uploadFile)."""
     lead = await service.get_lead_for_reporter(
-        lead_id=_uuid(lead_id, "报告编号"), reporter=principal
+        lead_id=path_uuid(lead_id, "报告编号"), reporter=principal
     )
     client_photo_id, data = multipart_photo(request)
     return await _store_photo(request, lead, client_photo_id, data, principal)
@@ -243,18 +227,13 @@ async def _store_photo(
     request: Request, lead: Lead, client_photo_id: uuid.UUID, data: bytes, principal: Principal
 ) -> HTTPResponse:
     info = accept_photo(data)
-    store = request.app.ctx.store
-
-    async def put_original(key: str, payload: bytes, mime: str) -> None:
-        await store.put(key, payload, content_type=mime)
-
     photo, created = await service.add_photo(
         lead=lead,
         client_photo_id=client_photo_id,
         data=data,
         mime=info.mime,
         reporter=principal,
-        put_original=put_original,
+        put_original=original_putter(request),
     )
     if created:
         await request.app.ctx.enqueue_photo(photo.id)

@@ -9,9 +9,9 @@ from sanic_ext import openapi
 
 from backend.accounts.authz import Principal
 from backend.accounts.models import UserKind
-from backend.api.http import body, ok, protected
+from backend.api.http import body, ok, path_uuid, protected
 from backend.intake import triage
-from mobile_api.reports import _uuid, lead_out
+from mobile_api.reports import lead_out
 
 bp = Blueprint("mobile_visits", url_prefix="/visits")
 
@@ -51,7 +51,7 @@ async def record_visit(request: Request, lead_id: str, principal: Principal) -> 
     visit_in = body(request, VisitIn)
     lead = await triage.record_visit(
         principal=principal,
-        lead_id=_uuid(lead_id, "报告编号"),
+        lead_id=path_uuid(lead_id, "报告编号"),
         expected_version=visit_in.version,
         result=visit_in.result,
     )

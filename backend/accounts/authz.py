@@ -20,6 +20,8 @@ class Principal:
     role: Role | None = None
     jurisdiction: str | None = None
     villages: frozenset[str] = field(default_factory=frozenset)
+    # A resident's WeChat openid (WeChat's content check is asked on her behalf).
+    openid: str | None = None
     token_id: str = ""
     token_family: str = ""
 

@@ -196,6 +196,7 @@ async def load_principal(*, user_id: uuid.UUID, token_id: str, family: str) -> P
         role=user.role,
         jurisdiction=user.jurisdiction,
         villages=frozenset(g.village_code for g in user.grid),
+        openid=user.openid,
         token_id=token_id,
         token_family=family,
     )
@@ -330,4 +331,4 @@ async def set_resident_phone(*, user_id: uuid.UUID, phone: str, cipher: PiiCiphe
 
 def resident_phone(user: User, cipher: PiiCipher) -> str | None:
     """A resident's bound phone in clear (for the server's own use, never logged)."""
-    return cipher.decrypt(user.phone_enc, purpose=USER_PHONE_PURPOSE) if user.phone_enc else None
+    return cipher.decrypt_optional(user.phone_enc, purpose=USER_PHONE_PURPOSE)

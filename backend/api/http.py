@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import base64
 import functools
 import re
 import time
 import uuid
 from collections.abc import Awaitable, Callable, Iterable
+from datetime import datetime
 from typing import Any, TypeVar
 
 from limits import parse as parse_limit
@@ -233,3 +235,37 @@ async def ensure_rate(
         raise TooManyRequests(
             message, headers={"Retry-After": str(max(1, int(stats.reset_time - time.time())))}
         )
+
+
+def path_uuid(value: str, what: str) -> uuid.UUID:
+    """A UUID from the path; 400 naming what it should have been."""
+    try:
+        return uuid.UUID(value)
+    except ValueError:
+        raise BadRequest(f"{what}格式不正确（应为 UUID）", type_slug="invalid-id") from None
+
+
+def encode_cursor(at: datetime, item_id: uuid.UUID) -> str:
+    """The keyset cursor (created_at, id) of the last row of a page."""
+    return base64.urlsafe_b64encode(f"{at.isoformat()}|{item_id}".encode()).decode()
+
+
+def decode_cursor(cursor: str | None) -> tuple[datetime, uuid.UUID] | None:
+    """What encode_cursor made; 422 for anything else."""
+    if not cursor:
+        return None
+    try:
+        at, _, item_id = base64.urlsafe_b64decode(cursor.encode()).decode().partition("|")
+        return datetime.fromisoformat(at), uuid.UUID(item_id)
+    except (ValueError, UnicodeDecodeError):
+        raise ValidationFailed("cursor 无效，请从第一页重新加载") from None
+
+
+def original_putter(request: Request) -> Callable[[str, bytes, str], Awaitable[None]]:
+    """How a service stores an upload's private original in this app's object store."""
+    store = request.app.ctx.store
+
+    async def put_original(key: str, payload: bytes, mime: str) -> None:
+        await store.put(key, payload, content_type=mime)
+
+    return put_original

@@ -143,11 +143,7 @@ async def submit_application(
                 applicant_name=applicant.name,
                 applicant_id_enc=cipher.encrypt(applicant.id_number, purpose=ID_PURPOSE),
                 applicant_id_index=cipher.blind_index(applicant.id_number, purpose=ID_PURPOSE),
-                applicant_phone_enc=(
-                    cipher.encrypt(applicant.phone, purpose=PHONE_PURPOSE)
-                    if applicant.phone
-                    else None
-                ),
+                applicant_phone_enc=cipher.encrypt_optional(applicant.phone, purpose=PHONE_PURPOSE),
                 members=members,
                 income_monthly_fen=to_fen(application_in.income_monthly_yuan),
                 assets={
@@ -491,9 +487,7 @@ def members_out(application: Application, cipher: PiiCipher) -> list[dict[str, A
             "name": m["name"],
             "relation": m["relation"],
             "relation_label": relation_label(m["relation"]),
-            "id_number": cipher.decrypt(m["id_enc"], purpose=ID_PURPOSE)
-            if m.get("id_enc")
-            else None,
+            "id_number": cipher.decrypt_optional(m.get("id_enc"), purpose=ID_PURPOSE),
         }
         for m in application.members
     ]

@@ -613,16 +613,8 @@ def _posted(request: Request) -> dict[str, str]:
 
 
 def _masked_subject(lead: Lead, cipher: PiiCipher) -> dict[str, str | None]:
-    phone = (
-        cipher.decrypt(lead.subject_phone_enc, purpose=intake_service.PHONE_PURPOSE)
-        if lead.subject_phone_enc
-        else None
-    )
-    id_number = (
-        cipher.decrypt(lead.subject_id_enc, purpose=intake_service.ID_PURPOSE)
-        if lead.subject_id_enc
-        else None
-    )
+    phone = cipher.decrypt_optional(lead.subject_phone_enc, purpose=intake_service.PHONE_PURPOSE)
+    id_number = cipher.decrypt_optional(lead.subject_id_enc, purpose=intake_service.ID_PURPOSE)
     return {"phone": mask_phone(phone), "id_number": mask_id_number(id_number)}
 
 
@@ -630,11 +622,7 @@ def _requester(lead: Lead, cipher: PiiCipher) -> dict[str, Any] | None:
     """Who sent a resident's help request: for herself or someone else, her phone masked."""
     if lead.source != LeadSource.RESIDENT:
         return None
-    phone = (
-        cipher.decrypt(lead.contact_phone_enc, purpose=intake_service.PHONE_PURPOSE)
-        if lead.contact_phone_enc
-        else None
-    )
+    phone = cipher.decrypt_optional(lead.contact_phone_enc, purpose=intake_service.PHONE_PURPOSE)
     return {
         "for_self": lead.for_self,
         "for_self_label": "为本人求助" if lead.for_self else "为他人求助",
@@ -932,10 +920,6 @@ async def application_page(
     return render(request, "application.html", notice=done, **context)
 
 
-def _decrypt(cipher: PiiCipher, value: str | None, purpose: str) -> str | None:
-    return cipher.decrypt(value, purpose=purpose) if value else None
-
-
 async def _document_view(request: Request, document: ApplicationDocument) -> dict[str, Any]:
     store = request.app.ctx.store
     try:
@@ -951,8 +935,12 @@ async def _application_context(
 ) -> dict[str, Any]:
     """Everything the application page shows, read through the cases service."""
     cipher = request.app.ctx.cipher
-    id_number = _decrypt(cipher, application.applicant_id_enc, cases_service.ID_PURPOSE)
-    phone = _decrypt(cipher, application.applicant_phone_enc, cases_service.PHONE_PURPOSE)
+    id_number = cipher.decrypt_optional(
+        application.applicant_id_enc, purpose=cases_service.ID_PURPOSE
+    )
+    phone = cipher.decrypt_optional(
+        application.applicant_phone_enc, purpose=cases_service.PHONE_PURPOSE
+    )
     members = [
         m | {"id_number": mask_id_number(m["id_number"])}
         for m in cases_service.members_out(application, cipher)

@@ -164,13 +164,11 @@ async def submit_report(
     if existing is not None:
         return _replayed(existing, digest), False
     subject = report_in.subject
-    await _ensure_village(subject.village_code)
-    point = _point(report_in.location)
-    routed = await router(
-        point=point,
-        accuracy_m=report_in.location.accuracy_m if report_in.location else None,
+    point, routed = await _locate(
+        location=report_in.location,
         village_code=subject.village_code,
         reporter=reporter,
+        router=router,
     )
     urgent = is_urgent(report_in)
     return await _file_lead(
@@ -184,8 +182,8 @@ async def submit_report(
         values={
             "source": LeadSource.GRID_WORKER,
             "subject_name": subject.name,
-            "subject_phone_enc": _encrypt(cipher, subject.phone, PHONE_PURPOSE),
-            "subject_id_enc": _encrypt(cipher, subject.id_number, ID_PURPOSE),
+            "subject_phone_enc": cipher.encrypt_optional(subject.phone, purpose=PHONE_PURPOSE),
+            "subject_id_enc": cipher.encrypt_optional(subject.id_number, purpose=ID_PURPOSE),
             "subject_id_index": (
                 cipher.blind_index(subject.id_number, purpose=ID_PURPOSE)
                 if subject.id_number
@@ -225,13 +223,11 @@ async def submit_help_request(
     if existing is not None:
         return _replayed(existing, digest), False
     subject = help_in.subject
-    await _ensure_village(subject.village_code)
-    point = _point(help_in.location)
-    routed = await router(
-        point=point,
-        accuracy_m=help_in.location.accuracy_m if help_in.location else None,
+    point, routed = await _locate(
+        location=help_in.location,
         village_code=subject.village_code,
         reporter=resident,
+        router=router,
     )
     if routed.township_code is None and routed.county_code == UNKNOWN_COUNTY:
         raise ValidationFailed(
@@ -260,7 +256,7 @@ async def submit_help_request(
         values={
             "source": LeadSource.RESIDENT,
             "subject_name": name or "求助人",
-            "subject_phone_enc": _encrypt(cipher, phone, PHONE_PURPOSE),
+            "subject_phone_enc": cipher.encrypt_optional(phone, purpose=PHONE_PURPOSE),
             "subject_address": subject.address or "",
             "subject_village_code": subject.village_code,
             "hardship": help_in.hardship,
@@ -270,7 +266,7 @@ async def submit_help_request(
             "observed_at": datetime.now(UTC),
             "for_self": help_in.for_self,
             "subject_relation": "" if help_in.for_self else (help_in.relation or ""),
-            "contact_phone_enc": _encrypt(cipher, contact, PHONE_PURPOSE),
+            "contact_phone_enc": cipher.encrypt_optional(contact, purpose=PHONE_PURPOSE),
             "content_review": review,
             "device_id": help_in.device_id,
         },
@@ -290,20 +286,27 @@ def fingerprint(model: BaseModel, cipher: PiiCipher) -> str:
     return cipher.blind_index(canonical, purpose="request.fingerprint")
 
 
-def _encrypt(cipher: PiiCipher, value: str | None, purpose: str) -> str | None:
-    return cipher.encrypt(value, purpose=purpose) if value else None
-
-
-def _point(location: PointIn | None) -> tuple[float, float] | None:
-    return to_wgs84(location.lng, location.lat, location.coord_type) if location else None
-
-
-async def _ensure_village(code: str | None) -> None:
-    if code and await Division.filter(code=code, abolished=False).first() is None:
+async def _locate(
+    *,
+    location: PointIn | None,
+    village_code: str | None,
+    reporter: Principal,
+    router: Callable[..., Awaitable[Routed]],
+) -> tuple[tuple[float, float] | None, Routed]:
+    """The point in WGS-84 and where it routes (the chosen village must exist)."""
+    if village_code and await Division.filter(code=village_code, abolished=False).first() is None:
         raise ValidationFailed(
-            f"村（社区）代码 {code} 不存在或已撤销",
+            f"村（社区）代码 {village_code} 不存在或已撤销",
             errors=[{"field": "subject.village_code", "message": "不存在或已撤销"}],
         )
+    point = to_wgs84(location.lng, location.lat, location.coord_type) if location else None
+    routed = await router(
+        point=point,
+        accuracy_m=location.accuracy_m if location else None,
+        village_code=village_code,
+        reporter=reporter,
+    )
+    return point, routed
 
 
 async def _file_lead(

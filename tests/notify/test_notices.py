@@ -58,6 +58,21 @@ async def _acknowledge(clerk_user: User, lead_id: str) -> None:
     )
 
 
+async def _acknowledged_with_consent(
+    client: httpx.AsyncClient,
+    resident: dict,  # noqa: F811
+    points: Points,  # noqa: F811
+    clerk_user: User,
+    wechat: WeChatStandIn,
+) -> tuple[dict, Notice]:
+    """A help request whose sender consented (here and at WeChat), acknowledged by the clerk."""
+    item = await _help(client, resident, points)
+    await _consent(client, resident)
+    wechat.grant_consent(OPENID, STATUS_TEMPLATE)
+    await _acknowledge(clerk_user, item["id"])
+    return item, await Notice.get(item_id=item["id"])
+
+
 async def _run_task(settings: Settings, notice: Notice) -> str:  # noqa: F811
     # The task body as the worker runs it, with the worker's state set up in this process.
     _state["settings"], _state["wechat"] = settings, create_wechat(settings)
@@ -89,11 +104,7 @@ async def test_a_clerks_action_sends_one_message_when_she_consented(
     wechat: WeChatStandIn,
     settings: Settings,  # noqa: F811
 ) -> None:
-    item = await _help(client, resident, points)
-    await _consent(client, resident)
-    wechat.grant_consent(OPENID, STATUS_TEMPLATE)
-    await _acknowledge(clerk, item["id"])
-    notice = await Notice.get(item_id=item["id"])
+    item, notice = await _acknowledged_with_consent(client, resident, points, clerk, wechat)
     assert notice.status == NoticeStatus.PENDING and notice.data["phrase2"] == "已受理"
     assert await _run_task(settings, notice) == "sent"
     assert await _run_task(settings, notice) == "sent"  # a second delivery sends nothing more
@@ -142,11 +153,7 @@ async def test_wechat_failing_leaves_it_pending_for_the_sweep(
     wechat: WeChatStandIn,
     settings: Settings,  # noqa: F811
 ) -> None:
-    item = await _help(client, resident, points)
-    await _consent(client, resident)
-    wechat.grant_consent(OPENID, STATUS_TEMPLATE)
-    await _acknowledge(clerk, item["id"])
-    notice = await Notice.get(item_id=item["id"])
+    _item, notice = await _acknowledged_with_consent(client, resident, points, clerk, wechat)
     wechat.reject_next(47003)  # WeChat refuses this once: counted, retried after a backoff
     assert await _run_task(settings, notice) == "pending"
     failed = await Notice.get(id=notice.id)
@@ -171,11 +178,7 @@ async def test_a_task_that_died_mid_send_is_picked_up_after_its_lease(
     wechat: WeChatStandIn,
     settings: Settings,  # noqa: F811
 ) -> None:
-    item = await _help(client, resident, points)
-    await _consent(client, resident)
-    wechat.grant_consent(OPENID, STATUS_TEMPLATE)
-    await _acknowledge(clerk, item["id"])
-    notice = await Notice.get(item_id=item["id"])
+    _item, notice = await _acknowledged_with_consent(client, resident, points, clerk, wechat)
     # Claimed by a worker that was then killed: its lease still runs, so nobody else sends.
     await Notice.filter(id=notice.id).update(
         status=NoticeStatus.SENDING, lease_until=datetime.now(UTC) + timedelta(minutes=1)

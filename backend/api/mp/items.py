@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import base64
 import uuid
 from collections.abc import Awaitable, Callable
 from datetime import datetime
@@ -13,14 +12,26 @@ from sanic.response import HTTPResponse
 from sanic_ext import openapi
 
 from backend.accounts.authz import Principal
-from backend.accounts.models import User, UserKind
-from backend.api.http import accept_photo, body, ensure_rate, multipart_photo, ok, protected, query
+from backend.accounts.models import UserKind
+from backend.api.http import (
+    accept_photo,
+    body,
+    decode_cursor,
+    encode_cursor,
+    ensure_rate,
+    multipart_photo,
+    ok,
+    original_putter,
+    path_uuid,
+    protected,
+    query,
+)
 from backend.api.mp.schemas import ConsentIn, ItemsQuery
 from backend.cases import service as cases
 from backend.cases.models import Application
 from backend.cases.schemas import ApplicationIn
 from backend.crypto import mask_id_number, mask_phone
-from backend.errors import BadRequest, NotFound, ValidationFailed
+from backend.errors import NotFound, ValidationFailed
 from backend.geo.models import Division
 from backend.intake import service as intake
 from backend.intake.models import Lead, LeadSource
@@ -37,13 +48,6 @@ MAX_HELP_PHOTOS = 6
 FLAGGED_MESSAGE = (
     "您填写的内容没有通过微信的内容安全检查，请修改后再提交；情况紧急请直接拨打乡镇（街道）窗口电话"
 )
-
-
-def _uuid(value: str, what: str) -> uuid.UUID:
-    try:
-        return uuid.UUID(value)
-    except ValueError:
-        raise BadRequest(f"{what}格式不正确", type_slug="invalid-id") from None
 
 
 def _screen(
@@ -76,10 +80,9 @@ async def _check_text(request: Request, principal: Principal, texts: list[str]) 
     content = "\n".join(t for t in texts if t)
     if not content:
         return False
-    user = await User.filter(id=principal.user_id).first()
     try:
         verdict = await request.app.ctx.wechat.check_text(
-            content=content, openid=user.openid if user else "", scene=2
+            content=content, openid=principal.openid or "", scene=2
         )
     except WeChatError as exc:
         log.warning("content check unavailable, kept for review", errcode=exc.errcode)
@@ -104,11 +107,7 @@ async def help_out(request: Request, lead: Lead) -> dict[str, Any]:
     """A help request as the resident who sent it reads it (personal data masked)."""
     cipher = request.app.ctx.cipher
     township, window = await _place(lead.township_code)
-    phone = (
-        cipher.decrypt(lead.subject_phone_enc, purpose=intake.PHONE_PURPOSE)
-        if lead.subject_phone_enc
-        else None
-    )
+    phone = cipher.decrypt_optional(lead.subject_phone_enc, purpose=intake.PHONE_PURPOSE)
     photos = await intake.list_photos(lead=lead)
     events = await intake.list_events(lead=lead)
     return {
@@ -158,16 +157,8 @@ async def application_out(request: Request, application: Application) -> dict[st
         if application.hukou_village_code
         else None
     )
-    id_number = (
-        cipher.decrypt(application.applicant_id_enc, purpose=cases.ID_PURPOSE)
-        if application.applicant_id_enc
-        else None
-    )
-    phone = (
-        cipher.decrypt(application.applicant_phone_enc, purpose=cases.PHONE_PURPOSE)
-        if application.applicant_phone_enc
-        else None
-    )
+    id_number = cipher.decrypt_optional(application.applicant_id_enc, purpose=cases.ID_PURPOSE)
+    phone = cipher.decrypt_optional(application.applicant_phone_enc, purpose=cases.PHONE_PURPOSE)
     documents = await cases.list_documents(application=application)
     events = await cases.list_events(application=application)
     income = application.income_monthly_fen
@@ -249,7 +240,7 @@ async def create_help_request(request: Request, principal: Principal) -> HTTPRes
 async def _own_help(principal: Principal, lead_id: str) -> Lead:
     try:
         lead = await intake.get_lead_for_reporter(
-            lead_id=_uuid(lead_id, "求助编号"), reporter=principal
+            lead_id=path_uuid(lead_id, "求助编号"), reporter=principal
         )
     except NotFound:
         lead = None
@@ -265,15 +256,6 @@ async def _own_help(principal: Principal, lead_id: str) -> Lead:
 async def get_help_request(request: Request, lead_id: str, principal: Principal) -> HTTPResponse:
     """One of my help requests, with its timeline."""
     return ok(await help_out(request, await _own_help(principal, lead_id)))
-
-
-def _putter(request: Request) -> Callable[[str, bytes, str], Awaitable[None]]:
-    store = request.app.ctx.store
-
-    async def put_original(key: str, payload: bytes, mime: str) -> None:
-        await store.put(key, payload, content_type=mime)
-
-    return put_original
 
 
 @bp.post("/help-requests/<lead_id:str>/photos")
@@ -295,7 +277,7 @@ async def post_help_photo(request: Request, lead_id: str, principal: Principal) 
         data=data,
         mime=info.mime,
         reporter=principal,
-        put_original=_putter(request),
+        put_original=original_putter(request),
         max_photos=MAX_HELP_PHOTOS,
     )
     if created:
@@ -342,7 +324,7 @@ async def get_application(
 ) -> HTTPResponse:
     """One of my applications, with its timeline."""
     application = await cases.get_application_for_resident(
-        application_id=_uuid(application_id, "申请编号"), resident=principal
+        application_id=path_uuid(application_id, "申请编号"), resident=principal
     )
     return ok(await application_out(request, application))
 
@@ -356,7 +338,7 @@ async def post_application_photo(
 ) -> HTTPResponse:
     """Upload one supporting photo (kept private)."""
     application = await cases.get_application_for_resident(
-        application_id=_uuid(application_id, "申请编号"), resident=principal
+        application_id=path_uuid(application_id, "申请编号"), resident=principal
     )
     client_photo_id, data = multipart_photo(request)
     info = accept_photo(data)
@@ -366,19 +348,9 @@ async def post_application_photo(
         data=data,
         mime=info.mime,
         actor=principal,
-        put_original=_putter(request),
+        put_original=original_putter(request),
     )
     return ok({"photo_id": str(document.id), "status": "received"}, status=201 if created else 200)
-
-
-def _decode_cursor(cursor: str | None) -> tuple[datetime, uuid.UUID] | None:
-    if not cursor:
-        return None
-    try:
-        at, _, item_id = base64.urlsafe_b64decode(cursor.encode()).decode().partition("|")
-        return datetime.fromisoformat(at), uuid.UUID(item_id)
-    except (ValueError, UnicodeDecodeError):
-        raise ValidationFailed("cursor 无效，请从第一页重新加载") from None
 
 
 @bp.get("/items")
@@ -390,7 +362,7 @@ def _decode_cursor(cursor: str | None) -> tuple[datetime, uuid.UUID] | None:
 async def list_items(request: Request, principal: Principal) -> HTTPResponse:
     """My help requests and applications, newest first."""
     params = query(request, ItemsQuery)
-    before = _decode_cursor(params.cursor)
+    before = decode_cursor(params.cursor)
     leads = await intake.list_leads_for_reporter(
         reporter=principal, before=before, limit=params.limit + 1
     )
@@ -436,11 +408,7 @@ async def list_items(request: Request, principal: Principal) -> HTTPResponse:
         )
     rows.sort(key=lambda r: (r[0], r[1]), reverse=True)
     page, more = rows[: params.limit], len(rows) > params.limit
-    next_cursor = (
-        base64.urlsafe_b64encode(f"{page[-1][0].isoformat()}|{page[-1][1]}".encode()).decode()
-        if more
-        else None
-    )
+    next_cursor = encode_cursor(page[-1][0], page[-1][1]) if more else None
     return ok({"items": [r[2] for r in page], "next_cursor": next_cursor})
 
 
