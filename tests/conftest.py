@@ -13,7 +13,6 @@ import httpx
 import pytest
 from asgi_lifespan import LifespanManager
 from sanic import Sanic
-from tortoise.contrib.test import truncate_all_models
 
 from backend.app import create_app
 from backend.config import Settings
@@ -21,6 +20,7 @@ from backend.db import close_db, init_db, migrate
 from backend.demo import DEMO_VILLAGES, DIVISIONS_DIR
 from tests.harness.seaweed import SeaweedServer, s3_server
 from tests.harness.services import Postgres, RedisServer, start_postgres, start_redis
+from tests.harness.tables import empty_tables
 
 __all__ = ["s3_server"]
 pytest_plugins = ["tests.harness.wechat_plugin"]
@@ -106,7 +106,7 @@ async def db(settings: Settings) -> AsyncIterator[None]:
     try:
         yield
     finally:
-        await truncate_all_models()
+        await empty_tables()
         await close_db()
 
 
@@ -118,7 +118,7 @@ async def app(settings: Settings) -> AsyncIterator[object]:
         try:
             yield application
         finally:
-            await truncate_all_models()
+            await empty_tables()
             await _clear_redis_prefix(application)
 
 

@@ -45,15 +45,24 @@ async def test_keyset_pagination(db: None) -> None:
 
 async def test_update_is_refused_by_the_database(db: None) -> None:
     event = await _event("330523001")
-    with pytest.raises(Exception, match="append-only"):  # asyncpg RaiseError or sqlite
+    with pytest.raises(Exception, match="append-only"):
         await AuditEvent.filter(id=event.id).update(action="forged")
     assert (await AuditEvent.get(id=event.id)).action == "test.change"
 
 
 async def test_delete_is_refused_by_the_database(db: None) -> None:
     event = await _event("330523001")
-    with pytest.raises(Exception, match="append-only"):  # asyncpg RaiseError or sqlite
+    with pytest.raises(Exception, match="append-only"):
         await AuditEvent.filter(id=event.id).delete()
+    assert await AuditEvent.filter(id=event.id).exists()
+
+
+async def test_truncate_is_refused_by_the_database(db: None) -> None:
+    from tortoise import connections
+
+    event = await _event("330523001")
+    with pytest.raises(Exception, match="append-only"):
+        await connections.get("default").execute_script("TRUNCATE integrity_audit_event")
     assert await AuditEvent.filter(id=event.id).exists()
 
 

@@ -7,11 +7,11 @@ from collections.abc import AsyncIterator
 import httpx
 import pytest
 from asgi_lifespan import LifespanManager
-from tortoise.contrib.test import truncate_all_models
 
 from backend.accounts.models import User
 from backend.app import create_app
 from backend.config import Settings
+from tests.harness.tables import empty_tables
 
 
 @pytest.fixture
@@ -24,7 +24,7 @@ async def dev_client(settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
             async with httpx.AsyncClient(transport=transport, base_url="http://yimen.test") as c:
                 yield c
         finally:
-            await truncate_all_models()
+            await empty_tables()
 
 
 async def test_development_login_needs_no_wechat(dev_client: httpx.AsyncClient) -> None:
