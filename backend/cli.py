@@ -20,11 +20,29 @@ from backend.errors import Problem
 T = TypeVar("T")
 
 
+_embedded_postgres: Any = None
+
+
 def _settings() -> Settings:
+    """The settings; with no YIMEN_DATABASE_URL (development), the embedded PostgreSQL's."""
     try:
-        return load_settings()
+        settings = load_settings()
     except ConfigError as exc:
         raise click.ClickException(str(exc)) from None
+    if settings.database_url:
+        return settings
+    global _embedded_postgres
+    if _embedded_postgres is None:
+        from backend.embedded import EmbeddedPostgres
+
+        try:
+            # Stopped when this process exits (the package's atexit hook) or by `serve`.
+            _embedded_postgres = EmbeddedPostgres(settings.data_dir)
+        except ConfigError as exc:
+            raise click.ClickException(str(exc)) from None
+        # Child processes (the task worker, Sanic's workers) use the same server.
+        os.environ["YIMEN_DATABASE_URL"] = _embedded_postgres.url
+    return settings.with_overrides(database_url=_embedded_postgres.url)
 
 
 def _run_with_db(settings: Settings, work: Callable[[], Awaitable[T]]) -> T:
@@ -304,7 +322,7 @@ def demo() -> None:
 @click.option("--port", type=int, default=None)
 @click.option("--workers", type=int, default=None)
 def serve(host: str | None, port: int | None, workers: int | None) -> None:
-    """启动 HTTP 服务；未配置 YIMEN_REDIS_URL 时启动内置 Redis。"""
+    """启动 HTTP 服务；未配置数据库或 Redis 时启动内置的 PostgreSQL、Redis。"""
     from sanic import Sanic
     from sanic.worker.loader import AppLoader
 
@@ -334,6 +352,8 @@ def serve(host: str | None, port: int | None, workers: int | None) -> None:
         click.echo(f"  API 文档：{base}/docs")
         click.echo(f"  就绪检查：{base}/readyz")
         click.echo(f"  居民小程序接口：{base}/mp/v1（用微信开发者工具打开 miniprogram/）")
+        if _embedded_postgres is not None:
+            click.echo(f"  内置 PostgreSQL：{_embedded_postgres.pgdata}（数据保留到下次启动）")
         if not settings.wechat_appid:
             click.echo("  未配置 YIMEN_WECHAT_APPID：小程序登录使用开发替身，无需连接微信")
         click.echo("  按 Ctrl-C 停止")
@@ -360,6 +380,8 @@ def serve(host: str | None, port: int | None, workers: int | None) -> None:
                 task_worker.kill()
         if embedded is not None:
             embedded.stop()
+        if _embedded_postgres is not None:
+            _embedded_postgres.stop()
 
 
 if __name__ == "__main__":

@@ -14,6 +14,7 @@ DEFAULT_SECRET_KEY = "dev-secret-key-change-me"  # noqa: S105 - production refus
 DEFAULT_PII_KEY = base64.b64encode(b"dev-pii-key-change-me-0123456789"[:32]).decode()
 
 ENVIRONMENTS = ("development", "test", "production")
+POSTGRES_SCHEMES = ("postgres://", "postgresql://", "asyncpg://")
 
 
 class ConfigError(RuntimeError):
@@ -83,11 +84,6 @@ class Settings:
         return self.env == "production"
 
     @property
-    def resolved_database_url(self) -> str:
-        """The database URL, defaulting to a SQLite file under the data directory."""
-        return self.database_url or f"sqlite://{self.data_dir / 'yimen.sqlite3'}"
-
-    @property
     def pii_key_bytes(self) -> bytes:
         """The 32-byte personal-data key."""
         return base64.b64decode(self.pii_key)
@@ -112,13 +108,22 @@ class Settings:
             raise ConfigError("YIMEN_WECHAT_MP_STATE must be formal, trial or developer")
         if self.workers < 1:
             raise ConfigError("YIMEN_WORKERS must be at least 1")
+        if self.database_url.startswith("sqlite"):
+            raise ConfigError(
+                "不再支持 SQLite：YIMEN_DATABASE_URL 须指向 PostgreSQL"
+                "（postgres://用户:密码@主机:5432/库名）；留空则 yimen 命令启动内置 PostgreSQL"
+            )
+        if self.database_url and not self.database_url.startswith(POSTGRES_SCHEMES):
+            raise ConfigError(
+                "YIMEN_DATABASE_URL 须以 postgres://、postgresql:// 或 asyncpg:// 开头"
+            )
         if self.is_production:
             problems = []
             if self.secret_key == DEFAULT_SECRET_KEY or len(self.secret_key) < 32:
                 problems.append("YIMEN_SECRET_KEY is the development default or shorter than 32")
             if self.pii_key == DEFAULT_PII_KEY:
                 problems.append("YIMEN_PII_KEY is the development default")
-            if not self.database_url.startswith(("postgres://", "asyncpg://")):
+            if not self.database_url:
                 problems.append("YIMEN_DATABASE_URL must point at PostgreSQL in production")
             if not self.redis_url:
                 problems.append("YIMEN_REDIS_URL must be set in production")

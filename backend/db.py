@@ -6,7 +6,7 @@ from typing import Any
 
 from tortoise import Tortoise, connections
 
-from backend.config import Settings, load_settings
+from backend.config import ConfigError, Settings, load_settings
 
 POOL_SIZE = 20
 MODEL_MODULES = [
@@ -33,9 +33,9 @@ def _normalise_url(url: str) -> str:
 
 def tortoise_config(settings: Settings) -> dict[str, Any]:
     """The Tortoise config dict for these settings (one app, committed migrations)."""
-    url = _normalise_url(settings.resolved_database_url)
-    if url.startswith("sqlite://"):
-        settings.data_dir.mkdir(parents=True, exist_ok=True)
+    if not settings.database_url:
+        raise ConfigError("未配置 YIMEN_DATABASE_URL（开发环境的 yimen 命令会启动内置 PostgreSQL）")
+    url = _normalise_url(settings.database_url)
     return {
         "connections": {"default": url},
         "apps": {
@@ -74,7 +74,7 @@ async def migrate(settings: Settings) -> None:
     try:
         await run_migrations(config=tortoise_config(settings))
     finally:
-        # An open aiosqlite thread would keep a failed migration's process alive.
+        # A failed migration must not leave the pool open behind the process.
         await Tortoise.close_connections()
 
 

@@ -9,6 +9,7 @@ import uuid
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
+import asyncpg
 import httpx
 import pytest
 from asgi_lifespan import LifespanManager
@@ -18,6 +19,7 @@ from backend.app import create_app
 from backend.config import Settings
 from backend.db import close_db, init_db, migrate
 from backend.demo import DEMO_VILLAGES, DIVISIONS_DIR
+from tests.harness.cli import CliDb, run_async
 from tests.harness.seaweed import SeaweedServer, s3_server
 from tests.harness.services import Postgres, RedisServer, start_postgres, start_redis
 from tests.harness.tables import empty_tables
@@ -75,6 +77,25 @@ def division_subset(tmp_path_factory: pytest.TempPathFactory) -> Path:
         with (out / name).open("w", encoding="utf-8", newline="") as dst:
             csv.writer(dst).writerows([header, *kept])
     return out
+
+
+@pytest.fixture
+def cli_db(tmp_path: Path, postgres: Postgres) -> Iterator[CliDb]:
+    """An empty database (not migrated) and a data directory for `yimen` commands."""
+    name = f"yimen_cli_{uuid.uuid4().hex[:10]}"
+
+    async def admin(sql: str) -> None:
+        conn = await asyncpg.connect(postgres.admin_url)
+        try:
+            await conn.execute(sql)
+        finally:
+            await conn.close()
+
+    run_async(admin(f'CREATE DATABASE "{name}"'))
+    base, _, params = postgres.admin_url.partition("?")
+    url = base.rsplit("/", 1)[0] + "/" + name + (f"?{params}" if params else "")
+    yield CliDb(data_dir=tmp_path / "data", url=url)
+    run_async(admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
 
 
 @pytest.fixture

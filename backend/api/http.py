@@ -33,8 +33,8 @@ from backend.errors import (
 from backend.logs import get_logger
 from backend.metrics import REQUEST_LATENCY, REQUESTS
 from backend.request_context import set_request_id
-from backend.validation import parse_json_body, parse_model
-from storage.photos import PhotoRejected, UploadInfo, validate_upload
+from backend.validation import MAX_JSON_BYTES, parse_json_body, parse_model
+from storage.photos import MAX_BYTES, PhotoRejected, UploadInfo, validate_upload
 
 log = get_logger("yimen.http")
 M = TypeVar("M", bound=BaseModel)
@@ -53,6 +53,45 @@ _STATUS_TITLES = {
     429: ("too-many-requests", "操作太频繁", "操作太频繁，请稍后再试"),
     503: ("service-unavailable", "服务暂时不可用", "服务暂时不可用，请稍后再试"),
 }
+
+
+# Body limits. Up to DRAIN_LIMIT, a body over its route's limit is answered 413 problem+json
+# before it is read, and Sanic then reads and drops the rest, so a client that sends the whole
+# body before it reads (urllib, wx.uploadFile) still gets the answer. Past DRAIN_LIMIT Sanic
+# answers 413 and closes the connection at once: no reason to read 64 MB of someone's bytes.
+DRAIN_LIMIT = 64 * 1024 * 1024
+# One photo and its multipart envelope (field names, boundary, client_photo_id).
+UPLOAD_BODY_LIMIT = MAX_BYTES + 64 * 1024
+BODY_LIMIT = MAX_JSON_BYTES
+
+
+def body_limit(path: str) -> int:
+    """The most bytes a request to this route path may send (photo uploads, else JSON)."""
+    return UPLOAD_BODY_LIMIT if "/photos" in path else BODY_LIMIT
+
+
+async def refuse_oversized_body(request: Request, **_: Any) -> None:
+    """413 from the Content-Length alone, before the body is read (http.routing.after)."""
+    declared = request.headers.get("content-length")
+    if declared is None or not declared.isdigit():
+        return  # chunked: read up to DRAIN_LIMIT, then the handler checks what arrived
+    path = request.route.path if request.route else request.path
+    limit = body_limit("/" + path.lstrip("/"))
+    if int(declared) <= limit:
+        return
+    if limit == UPLOAD_BODY_LIMIT:
+        raise BadRequest(
+            f"照片太大：每张不超过 {MAX_BYTES // (1024 * 1024)} MB，请压缩或换一张后重试",
+            status=413,
+            type_slug="photo-too-large",
+            title="照片无法接收",
+        )
+    raise BadRequest(
+        f"提交的内容太大（不超过 {BODY_LIMIT // 1024} KB）",
+        status=413,
+        type_slug="payload-too-large",
+        title="内容太大",
+    )
 
 
 def problem_response(problem: Problem, request: Request | None = None) -> HTTPResponse:

@@ -9,14 +9,16 @@ from pathlib import Path
 
 from argon2 import PasswordHasher
 
-from tests.geo.test_cli import query, yimen
-
-REPO = Path(__file__).resolve().parents[2]
+from tests.harness.cli import REPO, CliDb, query, yimen
 
 
-def _add(data_dir: Path, *args: str, password: str | None) -> subprocess.CompletedProcess[str]:
+def _add(cli: CliDb, *args: str, password: str | None) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("YIMEN_")}
-    env |= {"YIMEN_DATA_DIR": str(data_dir), "YIMEN_ENV": "development"}
+    env |= {
+        "YIMEN_DATA_DIR": str(cli.data_dir),
+        "YIMEN_DATABASE_URL": cli.url,
+        "YIMEN_ENV": "development",
+    }
     if password is not None:
         env["YIMEN_PASSWORD"] = password
     return subprocess.run(
@@ -31,8 +33,8 @@ def _add(data_dir: Path, *args: str, password: str | None) -> subprocess.Complet
     )
 
 
-def test_user_add_creates_then_updates(tmp_path: Path, division_subset: Path) -> None:
-    data = tmp_path / "data"
+def test_user_add_creates_then_updates(cli_db: CliDb, division_subset: Path) -> None:
+    data = cli_db
     assert yimen(data, "migrate").returncode == 0
     assert yimen(data, "import-divisions", "--dir", division_subset).returncode == 0
     args = ["--role", "window_clerk", "--username", "wang", "--jurisdiction", "330523001"]
@@ -58,8 +60,8 @@ def test_user_add_creates_then_updates(tmp_path: Path, division_subset: Path) ->
     assert actions == [("user.create",), ("user.update",)]
 
 
-def test_user_add_refuses_bad_input(tmp_path: Path, division_subset: Path) -> None:
-    data = tmp_path / "data"
+def test_user_add_refuses_bad_input(cli_db: CliDb, division_subset: Path) -> None:
+    data = cli_db
     assert yimen(data, "migrate").returncode == 0
     assert yimen(data, "import-divisions", "--dir", division_subset).returncode == 0
     cases = [

@@ -21,7 +21,7 @@ from backend.geo.models import TownshipBoundary
 from backend.geo.routing import BoundaryIndex
 from backend.integrity.models import AuditEvent
 from tests.geo.helpers import Rows, division_copy
-from tests.geo.test_cli import _ok, query, yimen
+from tests.harness.cli import CliDb, ok, query, yimen
 
 BOUNDARIES = DATA_DIR / "boundaries"
 DEMO_WGS = BOUNDARIES / "demo-townships-wgs84.geojson"
@@ -490,16 +490,16 @@ async def test_unreadable_file(tmp_path: Path) -> None:
 # --- the command -----------------------------------------------------------------------------
 
 
-def test_cli_imports_both_demo_files(tmp_path: Path, division_subset: Path) -> None:
-    data = tmp_path / "data"
-    _ok(yimen(data, "migrate"))
-    _ok(yimen(data, "import-divisions", "--dir", division_subset))
+def test_cli_imports_both_demo_files(tmp_path: Path, division_subset: Path, cli_db: CliDb) -> None:
+    data = cli_db
+    ok(yimen(data, "migrate"))
+    ok(yimen(data, "import-divisions", "--dir", division_subset))
 
-    out = _ok(yimen(data, "import-boundaries", DEMO_WGS, "--crs", "wgs84"))
+    out = ok(yimen(data, "import-boundaries", DEMO_WGS, "--crs", "wgs84"))
 
     assert "已导入 18 个乡镇（街道）边界：新增 18，更新 0，修复 0，拒绝 0；批次 1" in out
     assert query(data, "SELECT count(*), max(generation) FROM geo_township_boundary") == [(18, 1)]
-    out = _ok(yimen(data, "import-boundaries", DEMO_GCJ, "--crs", "gcj02"))
+    out = ok(yimen(data, "import-boundaries", DEMO_GCJ, "--crs", "gcj02"))
     assert "新增 0，更新 18，修复 0，拒绝 0；批次 2" in out
     assert query(data, "SELECT DISTINCT source_crs, generation FROM geo_township_boundary") == [
         ("gcj02", 2)
@@ -530,11 +530,11 @@ def test_cli_imports_both_demo_files(tmp_path: Path, division_subset: Path) -> N
 
 
 def test_cli_reports_problems_and_fails_when_nothing_imported(
-    tmp_path: Path, division_subset: Path
+    tmp_path: Path, division_subset: Path, cli_db: CliDb
 ) -> None:
-    data = tmp_path / "data"
-    _ok(yimen(data, "migrate"))
-    _ok(yimen(data, "import-divisions", "--dir", division_subset))
+    data = cli_db
+    ok(yimen(data, "migrate"))
+    ok(yimen(data, "import-divisions", "--dir", division_subset))
     line = {"type": "LineString", "coordinates": [[119.5, 30.6], [119.6, 30.7]]}
     bad = write(
         tmp_path / "bad.geojson",

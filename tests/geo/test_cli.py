@@ -1,100 +1,81 @@
-"""The real `yimen` command on a fresh SQLite database: migrate, import divisions and villages."""
+"""The real `yimen` command on a fresh PostgreSQL database: migrate, import divisions, villages."""
 
 from __future__ import annotations
 
-import os
-import sqlite3
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from backend.demo import DEMO_VILLAGES
 from tests.geo.helpers import Rows, division_copy, read_csv, villages_file
+from tests.harness.cli import CliDb, ok, query, yimen
 
-REPO = Path(__file__).resolve().parents[2]
 SUBSET_TOTAL = 34  # 浙江省, 湖州市, 2 counties, 30 townships
 
 
-def yimen(data_dir: Path, *args: str | Path) -> subprocess.CompletedProcess[str]:
-    """Run `yimen ARGS` as a separate process against the SQLite database in data_dir."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("YIMEN_")}
-    env |= {"YIMEN_DATA_DIR": str(data_dir), "YIMEN_ENV": "development", "PYTHONUTF8": "1"}
-    return subprocess.run(
-        [sys.executable, "-m", "backend.cli", *map(str, args)],
-        cwd=REPO,
-        env=env,
-        capture_output=True,
-        text=True,
-        encoding="utf-8",
-        timeout=90,
-        check=False,
-    )
-
-
-def query(data_dir: Path, sql: str, *params: object) -> list[tuple]:
-    """Rows from the command's SQLite database, read directly."""
-    connection = sqlite3.connect(data_dir / "yimen.sqlite3")
-    try:
-        return connection.execute(sql, params).fetchall()
-    finally:
-        connection.close()
-
-
-def _ok(result: subprocess.CompletedProcess[str]) -> str:
-    assert result.returncode == 0, (result.stdout, result.stderr)
-    return result.stdout
-
-
 @pytest.fixture
-def data_dir(tmp_path: Path) -> Path:
-    """A data directory with no database in it yet."""
-    path = tmp_path / "data"
-    assert not (path / "yimen.sqlite3").exists()
-    return path
+def loaded(cli_db: CliDb, division_subset: Path) -> CliDb:
+    """A migrated database holding the cut-down division list."""
+    assert "数据库迁移完成" in ok(yimen(cli_db, "migrate"))
+    assert "新增 34，" in ok(yimen(cli_db, "import-divisions", "--dir", division_subset))
+    return cli_db
 
 
-@pytest.fixture
-def loaded(data_dir: Path, division_subset: Path) -> Path:
-    """A migrated SQLite database holding the cut-down division list."""
-    assert "数据库迁移完成" in _ok(yimen(data_dir, "migrate"))
-    assert "新增 34，" in _ok(yimen(data_dir, "import-divisions", "--dir", division_subset))
-    return data_dir
-
-
-def test_migrate_creates_schema_on_sqlite(data_dir: Path) -> None:
-    out = _ok(yimen(data_dir, "migrate"))
+def test_migrate_creates_schema(cli_db: CliDb) -> None:
+    out = ok(yimen(cli_db, "migrate"))
     assert "数据库迁移完成" in out
-    assert (data_dir / "yimen.sqlite3").is_file()
-    tables = {r[0] for r in query(data_dir, "SELECT name FROM sqlite_master WHERE type='table'")}
+    tables = {
+        r[0]
+        for r in query(
+            cli_db, "SELECT table_name FROM information_schema.tables WHERE table_schema='public'"
+        )
+    }
     assert {"geo_division", "accounts_user"} <= tables
-    columns = {r[1] for r in query(data_dir, "PRAGMA table_info(geo_division)")}
+    columns = {
+        r[0]
+        for r in query(
+            cli_db,
+            "SELECT column_name FROM information_schema.columns WHERE table_name = $1",
+            "geo_division",
+        )
+    }
     assert {"code", "name", "level", "parent_code", "county_code", "kind", "version"} <= columns
     assert {"abolished", "lng", "lat", "updated_at"} <= columns
-    # 0002 ran its SQLite branch: the audit table refuses updates and deletes.
+    # 0002 and 0008: the audit table refuses updates, deletes and TRUNCATE.
     triggers = {
-        r[0] for r in query(data_dir, "SELECT name FROM sqlite_master WHERE type='trigger'")
+        r[0]
+        for r in query(
+            cli_db,
+            "SELECT tgname FROM pg_trigger WHERE tgrelid = 'integrity_audit_event'::regclass",
+        )
     }
-    assert {"integrity_audit_event_no_update", "integrity_audit_event_no_delete"} <= triggers
+    assert {"integrity_audit_event_no_update", "integrity_audit_event_no_truncate"} <= triggers
     # Running it again applies nothing and still succeeds.
-    assert "数据库迁移完成" in _ok(yimen(data_dir, "migrate"))
-    assert query(data_dir, "SELECT count(*) FROM geo_division") == [(0,)]
+    assert "数据库迁移完成" in ok(yimen(cli_db, "migrate"))
+    assert query(cli_db, "SELECT count(*) FROM geo_division") == [(0,)]
 
 
-def test_import_divisions(loaded: Path, division_subset: Path) -> None:
+def test_sqlite_is_refused_with_a_clear_message(tmp_path: Path) -> None:
+    sqlite = CliDb(data_dir=tmp_path / "data", url=f"sqlite://{tmp_path / 'yimen.sqlite3'}")
+    result = yimen(sqlite, "migrate")
+    assert result.returncode == 1
+    assert "不再支持 SQLite" in result.stderr and "postgres://" in result.stderr
+    assert not (tmp_path / "yimen.sqlite3").exists()
+
+
+def test_import_divisions(loaded: CliDb, division_subset: Path) -> None:
     levels = dict(query(loaded, "SELECT level, count(*) FROM geo_division GROUP BY level"))
     assert levels == {"province": 1, "city": 1, "county": 2, "township": 30}
     assert query(
         loaded,
         "SELECT name, level, parent_code, county_code, kind, version, abolished"
-        " FROM geo_division WHERE code = ?",
+        " FROM geo_division WHERE code = $1",
         "330523001",
-    ) == [("递铺街道", "township", "330523", "330523", "街道", "2023", 0)]
+    ) == [("递铺街道", "township", "330523", "330523", "街道", "2023", False)]
     kinds = dict(
         query(
             loaded,
-            "SELECT code, kind FROM geo_division WHERE code IN (?, ?, ?)",
+            "SELECT code, kind FROM geo_division WHERE code IN ($1, $2, $3)",
             "330523004",
             "330523108",
             "330523205",
@@ -104,25 +85,25 @@ def test_import_divisions(loaded: Path, division_subset: Path) -> None:
     # Every township got its window.
     assert query(loaded, "SELECT count(*) FROM windows_window") == [(30,)]
 
-    again = _ok(yimen(loaded, "import-divisions", "--dir", division_subset))
+    again = ok(yimen(loaded, "import-divisions", "--dir", division_subset))
     assert f"新增 0，更新 0，未变 {SUBSET_TOTAL}，撤销 0" in again
     assert query(loaded, "SELECT count(*) FROM windows_window") == [(30,)]
 
 
-def test_import_divisions_new_version(loaded: Path, division_subset: Path, tmp_path: Path) -> None:
+def test_import_divisions_new_version(loaded: CliDb, division_subset: Path, tmp_path: Path) -> None:
     def edit(name: str, rows: Rows) -> Rows:
         return [r for r in rows if r[0] != "330523206"] if name == "streets.csv" else rows
 
     edited = division_copy(division_subset, tmp_path / "2024", edit)
-    out = _ok(yimen(loaded, "import-divisions", "--dir", edited, "--version", "2024"))
+    out = ok(yimen(loaded, "import-divisions", "--dir", edited, "--version", "2024"))
     assert f"新增 0，更新 {SUBSET_TOTAL - 1}，未变 0，撤销 1" in out
     assert query(
-        loaded, "SELECT abolished, version FROM geo_division WHERE code = ?", "330523206"
-    ) == [(1, "2023")]
+        loaded, "SELECT abolished, version FROM geo_division WHERE code = $1", "330523206"
+    ) == [(True, "2023")]
 
 
 def test_bad_division_list_exits_non_zero(
-    loaded: Path, division_subset: Path, tmp_path: Path
+    loaded: CliDb, division_subset: Path, tmp_path: Path
 ) -> None:
     def edit(name: str, rows: Rows) -> Rows:
         if name == "streets.csv":
@@ -154,7 +135,7 @@ def _bad_villages(path: Path) -> Path:
     )
 
 
-def test_import_villages_bad_then_good(loaded: Path, tmp_path: Path) -> None:
+def test_import_villages_bad_then_good(loaded: CliDb, tmp_path: Path) -> None:
     bad = _bad_villages(tmp_path / "villages-bad.csv")
 
     result = yimen(loaded, "import-villages", bad)
@@ -170,7 +151,7 @@ def test_import_villages_bad_then_good(loaded: Path, tmp_path: Path) -> None:
     assert "有 4 行有误，未导入任何数据" in result.stderr
     assert query(loaded, "SELECT count(*) FROM geo_division WHERE level = 'village'") == [(0,)]
 
-    out = _ok(yimen(loaded, "import-villages", DEMO_VILLAGES, "--version", "demo"))
+    out = ok(yimen(loaded, "import-villages", DEMO_VILLAGES, "--version", "demo"))
     assert "新增 105，更新 0，未变 0，撤销 0" in out
     levels = dict(
         query(loaded, "SELECT kind, count(*) FROM geo_division WHERE level='village' GROUP BY kind")
@@ -179,7 +160,7 @@ def test_import_villages_bad_then_good(loaded: Path, tmp_path: Path) -> None:
     assert query(
         loaded,
         "SELECT name, parent_code, county_code, kind, lng, lat, version FROM geo_division"
-        " WHERE code = ?",
+        " WHERE code = $1",
         "330523001200",
     ) == [("坞后村", "330523001", "330523", "村委会", 119.398602, 30.744674, "demo")]
     expected = {r[0] for r in read_csv(DEMO_VILLAGES)[1:]}
@@ -187,7 +168,7 @@ def test_import_villages_bad_then_good(loaded: Path, tmp_path: Path) -> None:
     assert {r[0] for r in got} == expected
 
 
-def test_import_villages_skip_invalid(loaded: Path, tmp_path: Path) -> None:
+def test_import_villages_skip_invalid(loaded: CliDb, tmp_path: Path) -> None:
     bad = _bad_villages(tmp_path / "villages-bad.csv")
 
     result = yimen(loaded, "import-villages", bad, "--skip-invalid")
@@ -201,7 +182,7 @@ def test_import_villages_skip_invalid(loaded: Path, tmp_path: Path) -> None:
     ]
 
 
-def test_import_villages_missing_file(loaded: Path, tmp_path: Path) -> None:
+def test_import_villages_missing_file(loaded: CliDb, tmp_path: Path) -> None:
     result = yimen(loaded, "import-villages", tmp_path / "nope.csv")
     assert result.returncode == 2
     assert "nope.csv" in result.stderr

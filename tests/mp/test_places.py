@@ -25,6 +25,8 @@ async def test_config_lists_tags_categories_and_the_template(client: httpx.Async
     assert {"key": "elderly_alone", "label": "独居老人"} in body["hardship_tags"]
     assert body["subscribe_templates"]["status"] == "tmpl-status-0001"
     assert body["max_photos"]["help"] == 6
+    # DESIGN.md's photo limit, 15 MB, stated so the phone can check before it sends.
+    assert body["max_photo_mb"] == 15 and body["max_photo_bytes"] == 15 * 1024 * 1024
 
 
 async def test_my_window_by_location_with_a_point_to_navigate_to(

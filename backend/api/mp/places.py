@@ -36,6 +36,8 @@ async def config(request: Request) -> HTTPResponse:
             "subscribe_templates": {"status": settings.wechat_status_template or None},
             "max_photos": {"help": MAX_HELP_PHOTOS, "application": MAX_DOCUMENTS},
             "max_photo_mb": MAX_BYTES // (1024 * 1024),
+            # The exact byte limit: a larger upload is answered 413 without being stored.
+            "max_photo_bytes": MAX_BYTES,
         }
     )
 
