@@ -108,9 +108,7 @@ async def test_every_declared_unique_and_index_exists(
     # Sanity: the declarations the replay storm and the queue depend on are among them.
     assert ("intake_lead", ("client_id", "reporter_id")) in unique
     assert ("intake_lead", ("township_code", "queue_rank", "ack_due_at", "id")) in indexed
-    live_unique = {
-        (i.table, tuple(sorted(i.columns))) for i in live if i.unique and not i.partial
-    }
+    live_unique = {(i.table, tuple(sorted(i.columns))) for i in live if i.unique and not i.partial}
     live_indexed = {(i.table, i.columns) for i in live}
     missing_unique = sorted(unique - live_unique)
     missing_index = sorted(
