@@ -432,8 +432,7 @@ async def _write(accepted: list[_Accepted], report: BoundaryReport, *, actor_lab
     """Replace the accepted townships' rows under one new generation, with audit events."""
     codes = sorted(a.code for a in accepted)
     async with in_transaction() as conn:
-        if conn.capabilities.dialect == "postgres":
-            await conn.execute_query(f"SELECT pg_advisory_xact_lock({_IMPORT_LOCK_KEY})")
+        await conn.execute_query(f"SELECT pg_advisory_xact_lock({_IMPORT_LOCK_KEY})")
         rows = await conn.execute_query_dict(
             "SELECT max(generation) AS generation FROM geo_township_boundary"
         )

@@ -94,9 +94,8 @@ async def _next_number(prefix: str, year: int) -> str:
     """
     key = f"{prefix}-{year}"
     conn = connections.get("default")
-    mark = "$1" if conn.capabilities.dialect == "postgres" else "?"
     rows = await conn.execute_query_dict(
-        f"INSERT INTO intake_counter (key, value) VALUES ({mark}, 1) "  # noqa: S608 - no input
+        "INSERT INTO intake_counter (key, value) VALUES ($1, 1) "
         "ON CONFLICT (key) DO UPDATE SET value = intake_counter.value + 1 RETURNING value",
         [key],
     )

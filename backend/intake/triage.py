@@ -34,9 +34,8 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any, Literal
 
-from tortoise import connections
 from tortoise.backends.base.client import BaseDBAsyncClient
-from tortoise.expressions import Q, RawSQL, Subquery
+from tortoise.expressions import Q, Subquery
 from tortoise.functions import Count
 from tortoise.queryset import QuerySet
 from tortoise.transactions import in_transaction
@@ -180,11 +179,8 @@ def _decode_cursor(cursor: str) -> tuple[int, datetime, uuid.UUID]:
         ) from None
 
 
-def _hardship_filter(tag: str) -> Q | RawSQL:
-    if connections.get("default").capabilities.dialect == "postgres":
-        return Q(hardship__contains=[tag])
-    # SQLite has no JSON containment in the ORM; the tag is one of the fixed keys (checked).
-    return RawSQL(f"EXISTS (SELECT 1 FROM json_each(hardship) WHERE value = '{tag}')")  # noqa: S608
+def _hardship_filter(tag: str) -> Q:
+    return Q(hardship__contains=[tag])
 
 
 def _filtered(
