@@ -58,7 +58,16 @@ class Settings:
     log_json: bool = True
     access_token_ttl: int = 2 * 3600
     refresh_token_ttl: int = 30 * 24 * 3600
+    # Login attempts are counted before the password is checked. Per name and address: a
+    # stranger elsewhere cannot lock a clerk out. Per name from every address: a ceiling of
+    # failures, then a lock that doubles from the base with each further failure, up to the
+    # maximum (seconds); addresses the name has signed in from before are spared it. Per
+    # address over every name: against trying one password on many names.
     login_rate_limit: str = "10/minute"
+    login_user_rate_limit: str = "30/hour"
+    login_backoff_base: int = 60
+    login_backoff_max: int = 3600
+    login_address_rate_limit: str = "60/minute"
     proxies_count: int = 0
     redis_prefix: str = "yimen:"
     ack_urgent_hours: int = 24
@@ -160,6 +169,10 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         access_token_ttl=_int("YIMEN_ACCESS_TOKEN_TTL", get("ACCESS_TOKEN_TTL", "7200")),
         refresh_token_ttl=_int("YIMEN_REFRESH_TOKEN_TTL", get("REFRESH_TOKEN_TTL", "2592000")),
         login_rate_limit=get("LOGIN_RATE_LIMIT", "10/minute"),
+        login_user_rate_limit=get("LOGIN_USER_RATE_LIMIT", "30/hour"),
+        login_backoff_base=_int("YIMEN_LOGIN_BACKOFF_BASE", get("LOGIN_BACKOFF_BASE", "60")),
+        login_backoff_max=_int("YIMEN_LOGIN_BACKOFF_MAX", get("LOGIN_BACKOFF_MAX", "3600")),
+        login_address_rate_limit=get("LOGIN_ADDRESS_RATE_LIMIT", "60/minute"),
         proxies_count=_int("YIMEN_PROXIES_COUNT", get("PROXIES_COUNT", "0")),
         redis_prefix=get("REDIS_PREFIX", "yimen:"),
         ack_urgent_hours=_int("YIMEN_ACK_URGENT_HOURS", get("ACK_URGENT_HOURS", "24")),
