@@ -44,6 +44,7 @@ def build_store(settings: Settings) -> ObjectStore:
         s3_bucket=settings.s3_bucket,
         s3_secure=settings.s3_secure,
         s3_region=settings.s3_region,
+        s3_public_url=settings.s3_public_url,
         local_root=settings.data_dir / "objects",
         signing_key=settings.secret_key.encode(),
     )

@@ -8,6 +8,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 # Development defaults. Production refuses to start while any of these is in use.
 DEFAULT_SECRET_KEY = "dev-secret-key-change-me"  # noqa: S105 - production refuses it
@@ -52,6 +53,9 @@ class Settings:
     s3_bucket: str = "yimen"
     s3_secure: bool = False
     s3_region: str = "us-east-1"
+    # The address people's phones and browsers fetch photo links from (scheme and host, no
+    # path): links are signed for it. Empty: the S3 endpoint itself (development, tests).
+    s3_public_url: str = ""
     secret_key: str = DEFAULT_SECRET_KEY
     pii_key: str = DEFAULT_PII_KEY
     log_level: str = "INFO"
@@ -133,6 +137,11 @@ class Settings:
                 problems.append("YIMEN_REDIS_URL must be set in production")
             if not self.s3_endpoint:
                 problems.append("YIMEN_S3_ENDPOINT must be set in production")
+            public = urlsplit(self.s3_public_url)
+            if public.scheme != "https" or not public.hostname or public.path.strip("/"):
+                problems.append(
+                    "YIMEN_S3_PUBLIC_URL must be the https address (no path) photo links use"
+                )
             if not self.wechat_appid or not self.wechat_secret:
                 problems.append(
                     "YIMEN_WECHAT_APPID and YIMEN_WECHAT_SECRET must be set in production"
@@ -162,6 +171,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         s3_bucket=get("S3_BUCKET", "yimen"),
         s3_secure=_bool(get("S3_SECURE", "false")),
         s3_region=get("S3_REGION", "us-east-1"),
+        s3_public_url=get("S3_PUBLIC_URL").strip().rstrip("/"),
         secret_key=get("SECRET_KEY", DEFAULT_SECRET_KEY),
         pii_key=get("PII_KEY", DEFAULT_PII_KEY),
         log_level=get("LOG_LEVEL", "INFO").upper(),
