@@ -47,6 +47,9 @@ class Settings:
     data_dir: Path = field(default_factory=lambda: Path("data").resolve())
     database_url: str = ""
     redis_url: str = ""
+    # The role `yimen grant-app-role` creates for the app and worker (run by the owner).
+    app_db_user: str = "yimen_app"
+    app_db_password: str = ""
     s3_endpoint: str = ""
     s3_access_key: str = ""
     s3_secret_key: str = ""
@@ -165,6 +168,8 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         data_dir=Path(get("DATA_DIR", "data")).resolve(),
         database_url=get("DATABASE_URL"),
         redis_url=get("REDIS_URL"),
+        app_db_user=get("APP_DB_USER", "yimen_app"),
+        app_db_password=get("APP_DB_PASSWORD"),
         s3_endpoint=get("S3_ENDPOINT"),
         s3_access_key=get("S3_ACCESS_KEY"),
         s3_secret_key=get("S3_SECRET_KEY"),
