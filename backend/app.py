@@ -8,7 +8,7 @@ from typing import Any
 from limits.aio.storage import RedisStorage
 from sanic import Sanic
 
-from backend.accounts.service import LoginService
+from backend.accounts.service import LoginLimits, LoginService
 from backend.accounts.tokens import TokenStore
 from backend.api.http import (
     DRAIN_LIMIT,
@@ -50,6 +50,7 @@ def build_store(settings: Settings) -> ObjectStore:
         s3_bucket=settings.s3_bucket,
         s3_secure=settings.s3_secure,
         s3_region=settings.s3_region,
+        s3_public_url=settings.s3_public_url,
         local_root=settings.data_dir / "objects",
         signing_key=settings.secret_key.encode(),
     )
@@ -171,7 +172,15 @@ def create_app(settings: Settings | None = None, *, name: str = "yimen") -> Sani
         app.ctx.login = LoginService(
             tokens=app.ctx.tokens,
             limiter_storage=app.ctx.limiter_storage,
-            limit=settings.login_rate_limit,
+            redis=app.ctx.redis,
+            prefix=settings.redis_prefix,
+            limits=LoginLimits(
+                per_name_and_address=settings.login_rate_limit,
+                per_name=settings.login_user_rate_limit,
+                backoff_base=settings.login_backoff_base,
+                backoff_max=settings.login_backoff_max,
+                per_address=settings.login_address_rate_limit,
+            ),
         )
 
     @app.after_server_stop

@@ -82,6 +82,27 @@ def migrate() -> None:
     click.echo("数据库迁移完成")
 
 
+@main.command("grant-app-role")
+def grant_app_role() -> None:
+    """创建或更新应用的数据库角色及其权限（以表的所有者运行，可重复执行）."""
+    from backend.db_roles import ensure_app_role
+
+    settings = _settings()
+    if not settings.app_db_password:
+        raise click.ClickException("请设置 YIMEN_APP_DB_PASSWORD（应用数据库角色的密码）")
+    try:
+        asyncio.run(
+            ensure_app_role(
+                owner_dsn=settings.database_url,
+                role=settings.app_db_user,
+                password=settings.app_db_password,
+            )
+        )
+    except ValueError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"数据库角色 {settings.app_db_user} 已就绪")
+
+
 @main.command("import-divisions")
 @click.option(
     "--dir",

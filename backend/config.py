@@ -8,6 +8,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 # Development defaults. Production refuses to start while any of these is in use.
 DEFAULT_SECRET_KEY = "dev-secret-key-change-me"  # noqa: S105 - production refuses it
@@ -47,19 +48,34 @@ class Settings:
     data_dir: Path = field(default_factory=lambda: Path("data").resolve())
     database_url: str = ""
     redis_url: str = ""
+    # The role `yimen grant-app-role` creates for the app and worker (run by the owner).
+    app_db_user: str = "yimen_app"
+    app_db_password: str = ""
     s3_endpoint: str = ""
     s3_access_key: str = ""
     s3_secret_key: str = ""
     s3_bucket: str = "yimen"
     s3_secure: bool = False
     s3_region: str = "us-east-1"
+    # The address people's phones and browsers fetch photo links from (scheme and host, no
+    # path): links are signed for it. Empty: the S3 endpoint itself (development, tests).
+    s3_public_url: str = ""
     secret_key: str = DEFAULT_SECRET_KEY
     pii_key: str = DEFAULT_PII_KEY
     log_level: str = "INFO"
     log_json: bool = True
     access_token_ttl: int = 2 * 3600
     refresh_token_ttl: int = 30 * 24 * 3600
+    # Login attempts are counted before the password is checked. Per name and address: a
+    # stranger elsewhere cannot lock a clerk out. Per name from every address: a ceiling of
+    # failures, then a lock that doubles from the base with each further failure, up to the
+    # maximum (seconds); addresses the name has signed in from before are spared it. Per
+    # address over every name: against trying one password on many names.
     login_rate_limit: str = "10/minute"
+    login_user_rate_limit: str = "30/hour"
+    login_backoff_base: int = 60
+    login_backoff_max: int = 3600
+    login_address_rate_limit: str = "60/minute"
     proxies_count: int = 0
     redis_prefix: str = "yimen:"
     ack_urgent_hours: int = 24
@@ -129,6 +145,11 @@ class Settings:
                 problems.append("YIMEN_REDIS_URL must be set in production")
             if not self.s3_endpoint:
                 problems.append("YIMEN_S3_ENDPOINT must be set in production")
+            public = urlsplit(self.s3_public_url)
+            if public.scheme != "https" or not public.hostname or public.path.strip("/"):
+                problems.append(
+                    "YIMEN_S3_PUBLIC_URL must be the https address (no path) photo links use"
+                )
             if not self.wechat_appid or not self.wechat_secret:
                 problems.append(
                     "YIMEN_WECHAT_APPID and YIMEN_WECHAT_SECRET must be set in production"
@@ -152,12 +173,15 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         data_dir=Path(get("DATA_DIR", "data")).resolve(),
         database_url=get("DATABASE_URL"),
         redis_url=get("REDIS_URL"),
+        app_db_user=get("APP_DB_USER", "yimen_app"),
+        app_db_password=get("APP_DB_PASSWORD"),
         s3_endpoint=get("S3_ENDPOINT"),
         s3_access_key=get("S3_ACCESS_KEY"),
         s3_secret_key=get("S3_SECRET_KEY"),
         s3_bucket=get("S3_BUCKET", "yimen"),
         s3_secure=_bool(get("S3_SECURE", "false")),
         s3_region=get("S3_REGION", "us-east-1"),
+        s3_public_url=get("S3_PUBLIC_URL").strip().rstrip("/"),
         secret_key=get("SECRET_KEY", DEFAULT_SECRET_KEY),
         pii_key=get("PII_KEY", DEFAULT_PII_KEY),
         log_level=get("LOG_LEVEL", "INFO").upper(),
@@ -165,6 +189,10 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         access_token_ttl=_int("YIMEN_ACCESS_TOKEN_TTL", get("ACCESS_TOKEN_TTL", "7200")),
         refresh_token_ttl=_int("YIMEN_REFRESH_TOKEN_TTL", get("REFRESH_TOKEN_TTL", "2592000")),
         login_rate_limit=get("LOGIN_RATE_LIMIT", "10/minute"),
+        login_user_rate_limit=get("LOGIN_USER_RATE_LIMIT", "30/hour"),
+        login_backoff_base=_int("YIMEN_LOGIN_BACKOFF_BASE", get("LOGIN_BACKOFF_BASE", "60")),
+        login_backoff_max=_int("YIMEN_LOGIN_BACKOFF_MAX", get("LOGIN_BACKOFF_MAX", "3600")),
+        login_address_rate_limit=get("LOGIN_ADDRESS_RATE_LIMIT", "60/minute"),
         proxies_count=_int("YIMEN_PROXIES_COUNT", get("PROXIES_COUNT", "0")),
         redis_prefix=get("REDIS_PREFIX", "yimen:"),
         ack_urgent_hours=_int("YIMEN_ACK_URGENT_HOURS", get("ACK_URGENT_HOURS", "24")),

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import re
 import sys
+import traceback
 from collections.abc import Mapping, MutableMapping
 from typing import Any
 
@@ -43,9 +44,35 @@ def _scrub(value: Any, key: str | None = None) -> Any:
         return scrub_text(value)
     if isinstance(value, Mapping):
         return {k: _scrub(v, str(k)) for k, v in value.items()}
-    if isinstance(value, list | tuple):
+    if isinstance(value, list | tuple | set | frozenset):
         return [_scrub(v) for v in value]
-    return value
+    if value is None or isinstance(value, bool | int | float):
+        return value
+    # An exception or any other object: the renderer would write its repr, unscrubbed.
+    return scrub_text(repr(value))
+
+
+def _format_exception(exc_info: Any) -> str:
+    """The traceback text (the whole chain of causes) of whatever exc_info a caller passed."""
+    if isinstance(exc_info, BaseException):
+        exc_info = (type(exc_info), exc_info, exc_info.__traceback__)
+    elif not isinstance(exc_info, tuple):
+        exc_info = sys.exc_info()
+    if exc_info[0] is None:
+        return ""
+    return "".join(traceback.format_exception(*exc_info)).rstrip("\n")
+
+
+def exc_info_processor(
+    _logger: Any, _method: str, event_dict: MutableMapping[str, Any]
+) -> MutableMapping[str, Any]:
+    """structlog processor: exc_info becomes the traceback text, so the scrubber sees it."""
+    exc_info = event_dict.pop("exc_info", None)
+    if exc_info:
+        text = _format_exception(exc_info)
+        if text:
+            event_dict["exception"] = text
+    return event_dict
 
 
 def scrub_processor(
@@ -70,6 +97,14 @@ class _ScrubFilter(logging.Filter):
                 record.msg = str(record.msg)
             record.args = None
         record.msg = scrub_text(str(record.msg))
+        # Any other formatter (a plain logging.Formatter) uses exc_text when it is set: give it
+        # the scrubbed traceback. Ours formats exc_info itself and scrubs the result.
+        if record.exc_info and record.exc_info[0] is not None:
+            record.exc_text = scrub_text(_format_exception(record.exc_info))
+        elif record.exc_text:
+            record.exc_text = scrub_text(record.exc_text)
+        if record.stack_info:
+            record.stack_info = scrub_text(record.stack_info)
         return True
 
 
@@ -91,6 +126,7 @@ def configure_logging(*, level: str = "INFO", json: bool = True) -> None:
         structlog.contextvars.merge_contextvars,
         structlog.stdlib.add_log_level,
         structlog.processors.TimeStamper(fmt="iso", utc=True),
+        exc_info_processor,
         scrub_processor,
     ]
     renderer: Any = (

@@ -70,6 +70,8 @@ def yimen_env(dsn: str, work: Path) -> dict[str, str]:
         "YIMEN_DATA_DIR": str(work),
         "YIMEN_LOG_LEVEL": "WARNING",
         "YIMEN_LOGIN_RATE_LIMIT": "1000/minute",
+        "YIMEN_LOGIN_USER_RATE_LIMIT": "100000/hour",
+        "YIMEN_LOGIN_ADDRESS_RATE_LIMIT": "100000/minute",
         # The benchmarks measure the path, not the per-resident quota.
         "YIMEN_HELP_RATE_LIMIT": "10000000/hour",
         "YIMEN_HELP_DEVICE_RATE_LIMIT": "10000000/hour",

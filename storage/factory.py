@@ -17,6 +17,7 @@ def create_store(
     s3_bucket: str,
     s3_secure: bool,
     s3_region: str,
+    s3_public_url: str = "",
     local_root: Path,
     signing_key: bytes,
 ) -> ObjectStore:
@@ -29,5 +30,6 @@ def create_store(
             s3_bucket,
             secure=s3_secure,
             region=s3_region,
+            public_url=s3_public_url,
         )
     return LocalStore(local_root, signing_key=signing_key)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import datetime
 import io
+import urllib.parse
 from collections.abc import Callable
 from typing import TypeVar
 
@@ -72,6 +73,7 @@ class S3Store:
         *,
         secure: bool = False,
         region: str = "us-east-1",
+        public_url: str = "",
     ) -> None:
         # Fail at construction, not on the first request, for a malformed name;
         # strict = the rules make_bucket applies (no upper case, no '_').
@@ -116,6 +118,24 @@ class S3Store:
             region=region,
             http_client=self._http,
         )
+        # Links people open go to the public address (nginx in front of the S3 server, which
+        # passes the Host on): SigV4 signs the host, so they are signed for that host. With the
+        # region given this client never connects; it only computes signatures.
+        self._presign_client = self._client
+        if public_url:
+            public = urllib.parse.urlsplit(public_url)
+            if public.scheme not in ("http", "https") or not public.netloc:
+                raise StorageError(f"not an http(s) address: {public_url!r}")
+            if public.path.strip("/") or public.query:
+                raise StorageError("the public address cannot carry a path or query")
+            self._presign_client = Minio(
+                public.netloc,
+                access_key=access_key,
+                secret_key=secret_key,
+                secure=public.scheme == "https",
+                region=region,
+                http_client=self._http,
+            )
         self._check_client = Minio(
             endpoint,
             access_key=access_key,
@@ -217,7 +237,7 @@ class S3Store:
         validate_key(key)
         check_expiry(expires)
         # Pure computation (the region is known), so no worker thread.
-        return self._client.presigned_get_object(
+        return self._presign_client.presigned_get_object(
             self.bucket, key, expires=expires, request_date=now
         )
 

@@ -15,8 +15,10 @@ import pytest
 from backend.accounts.models import User
 from backend.accounts.service import get_or_create_resident, hash_password, set_user_active
 from backend.accounts.tokens import TokenStore
+from backend.config import Settings
 from backend.errors import PROBLEM_BASE, PROBLEM_CONTENT_TYPE
 from backend.integrity.models import AuditEvent
+from tests.console.conftest import csrf_of
 from tests.factories import PASSWORD, login, make_user
 
 LOGIN = "/api/v1/auth/login"
@@ -25,6 +27,14 @@ LOGOUT = "/api/v1/auth/logout"
 ME = "/api/v1/me"
 BAD_CREDENTIALS = "用户名或密码错误"
 OTHER_IP = "198.51.100.9"
+
+
+@pytest.fixture
+def settings(settings: Settings) -> Settings:
+    """A small name ceiling and a one-second backoff, so the backoff can be watched."""
+    return settings.with_overrides(
+        login_user_rate_limit="12/hour", login_backoff_base=1, login_backoff_max=8
+    )
 
 
 @pytest.fixture
@@ -159,23 +169,101 @@ async def test_sixth_attempt_after_five_failures_is_429_even_with_the_right_pass
     assert 1 <= retry_after <= 60
 
 
-async def test_username_limit_holds_from_another_address(
+async def test_failures_from_another_address_do_not_lock_the_clerk_out(
     client: httpx.AsyncClient, other_client: httpx.AsyncClient, head: User
 ) -> None:
-    await make_user("li", "window_clerk", "330523001")
-    await fail(client, "zhang", 5)
-    # The name is locked everywhere ...
+    # Someone elsewhere who knows the name uses up the limit for their own address ...
+    await fail(other_client, "zhang", 5)
     response = await other_client.post(LOGIN, json={"username": "zhang", "password": PASSWORD})
     assert_problem(response, 429, "too-many-requests")
-    # ... others may log in from elsewhere, but not from the address that failed five times.
-    assert (
-        await other_client.post(LOGIN, json={"username": "li", "password": PASSWORD})
-    ).is_success
-    response = await client.post(LOGIN, json={"username": "li", "password": PASSWORD})
-    assert_problem(response, 429, "too-many-requests")
+    # ... and the clerk at her own address still gets in.
+    await login(client, "zhang")
 
 
-async def test_a_successful_login_clears_the_name_counter(
+async def _api_attempt(client: httpx.AsyncClient, i: int) -> httpx.Response:
+    return await client.post(LOGIN, json={"username": "zhang", "password": f"wrong {i}"})
+
+
+async def _mobile_attempt(client: httpx.AsyncClient, i: int) -> httpx.Response:
+    body = {"username": "grid_z", "password": f"wrong {i}", "device_id": "phone-1"}
+    return await client.post("/mobile/v1/auth/login", json=body)
+
+
+async def _console_attempt(client: httpx.AsyncClient, i: int) -> httpx.Response:
+    # One login page for all: each page load would start a new form token.
+    token = client.headers["x-test-form-token"]
+    data = {"csrf_token": token, "username": "zhang", "password": f"wrong {i}"}
+    return await client.post("/console/login", data=data)
+
+
+@pytest.mark.parametrize("attempt", [_api_attempt, _mobile_attempt, _console_attempt])
+async def test_parallel_wrong_passwords_are_counted_before_they_are_checked(
+    client: httpx.AsyncClient, head: User, attempt: Any
+) -> None:
+    await make_user("grid_z", "grid_worker", "330523001", villages=["330523001001"])
+    # The test settings allow 5 attempts a minute per name and address, on every login face.
+    if attempt is _console_attempt:
+        client.base_url = httpx.URL("https://yimen.test")  # the console's cookies are Secure
+        client.headers["x-test-form-token"] = csrf_of((await client.get("/console/login")).text)
+    responses = await asyncio.gather(*[attempt(client, i) for i in range(60)])
+    statuses = [r.status_code for r in responses]
+    assert statuses.count(401) <= 5, statuses
+    assert statuses.count(401) + statuses.count(429) == 60, statuses
+    for response in responses:
+        if response.status_code == 429:
+            assert int(response.headers["retry-after"]) >= 1
+            if attempt is not _console_attempt:
+                assert_problem(response, 429, "too-many-requests")
+
+
+async def clients_from(app: Any, count: int) -> list[httpx.AsyncClient]:
+    """Clients from as many different addresses."""
+    return [
+        httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=app, client=(f"192.0.2.{i + 1}", 40000)),
+            base_url="http://yimen.test",
+        )
+        for i in range(count)
+    ]
+
+
+async def test_many_addresses_hit_the_name_ceiling_and_back_off(
+    app: Any, client: httpx.AsyncClient, head: User
+) -> None:
+    # The clerk has signed in from her office before: that address stays usable.
+    await login(client, "zhang")
+    settings = app.ctx.settings
+    ceiling = int(settings.login_user_rate_limit.split("/")[0])
+    attackers = await clients_from(app, ceiling // 4 + 2)
+    try:
+        for attacker in attackers[:-1]:
+            for _ in range(4):
+                if ceiling <= 0:
+                    break
+                await fail(attacker, "zhang", 1)
+                ceiling -= 1
+        # A new address is now refused for the name, and told when to try again.
+        fresh = attackers[-1]
+        response = await fresh.post(LOGIN, json={"username": "zhang", "password": PASSWORD})
+        problem = assert_problem(response, 429, "too-many-requests")
+        first_wait = int(response.headers["retry-after"])
+        assert first_wait == settings.login_backoff_base
+        assert problem["retry_after"] == first_wait
+        assert "北京时间" in problem["detail"] and "后再试" in problem["detail"]
+        # The office is not locked out.
+        await login(client, "zhang")
+        # After the wait, one more failure doubles it.
+        await asyncio.sleep(first_wait + 0.2)
+        await fail(fresh, "zhang", 1)
+        response = await fresh.post(LOGIN, json={"username": "zhang", "password": PASSWORD})
+        assert_problem(response, 429, "too-many-requests")
+        assert int(response.headers["retry-after"]) == 2 * first_wait
+    finally:
+        for attacker in attackers:
+            await attacker.aclose()
+
+
+async def test_a_successful_login_clears_the_name_and_address_counter(
     app: Any, client: httpx.AsyncClient, other_client: httpx.AsyncClient, head: User
 ) -> None:
     await fail(client, "zhang", 4)

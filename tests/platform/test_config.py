@@ -16,6 +16,7 @@ GOOD_PROD = {
     "YIMEN_DATABASE_URL": "postgres://yimen:pw@db:5432/yimen",
     "YIMEN_REDIS_URL": "redis://redis:6379/0",
     "YIMEN_S3_ENDPOINT": "minio:9000",
+    "YIMEN_S3_PUBLIC_URL": "https://yimen.example.org",
     "YIMEN_WECHAT_APPID": "wx0123456789abcdef",
     "YIMEN_WECHAT_SECRET": "w" * 32,
 }
