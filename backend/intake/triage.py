@@ -156,16 +156,21 @@ def _jurisdiction(principal: Principal) -> str:
     return principal.jurisdiction
 
 
-def _scope(principal: Principal) -> Q:
-    """The leads under the caller's jurisdiction, phrased so the queue's indexes apply."""
+def _scope_terms(principal: Principal, via: str = "") -> dict[str, str]:
+    """The filter of leads under the caller's jurisdiction (via: a relation leading to them)."""
     code = _jurisdiction(principal)
     if len(code) >= 9:
-        return Q(township_code=code)
+        return {f"{via}township_code": code}
     # A county sees its townships' leads and its own unrouted ones: every lead carries the
     # county of its township (transfers keep the two in step).
     if len(code) == 6:
-        return Q(county_code=code)
-    return Q(county_code__startswith=code)
+        return {f"{via}county_code": code}
+    return {f"{via}county_code__startswith": code}
+
+
+def _scope(principal: Principal) -> Q:
+    """The leads under the caller's jurisdiction, phrased so the queue's indexes apply."""
+    return Q(**_scope_terms(principal))
 
 
 def _where(lead: Lead) -> str:
@@ -202,6 +207,7 @@ def _hardship_filter(tag: str) -> Q | RawSQL:
 def _filtered(
     query: QuerySet[Lead],
     *,
+    principal: Principal,
     source: str | None,
     hardship: str | None,
     village: str | None,
@@ -240,8 +246,11 @@ def _filtered(
     elif overdue is False:
         query = query.filter(~late)
     if duplicate is not None:
-        paired = Q(id__in=Subquery(SuspectedDuplicate.all().values("lead_id"))) | Q(
-            id__in=Subquery(SuspectedDuplicate.all().values("other_id"))
+        # Only pairs whose other lead the caller may open (as list_duplicates shows them).
+        partner_seen = SuspectedDuplicate.filter(**_scope_terms(principal, "other__"))
+        lead_seen = SuspectedDuplicate.filter(**_scope_terms(principal, "lead__"))
+        paired = Q(id__in=Subquery(partner_seen.values("lead_id"))) | Q(
+            id__in=Subquery(lead_seen.values("other_id"))
         )
         query = query.filter(paired if duplicate else ~paired)
     return query
@@ -286,6 +295,7 @@ async def list_queue(
     now = now or datetime.now(UTC)
     filtered = _filtered(
         Lead.filter(_scope(principal)),
+        principal=principal,
         source=source,
         hardship=hardship,
         village=village,

@@ -838,6 +838,12 @@ async def test_duplicates_are_listed_only_where_the_viewer_may_open_them(
 
     assert await triage.list_duplicates(principal=clerk, lead=mine) == []
     assert await triage.list_duplicates(principal=other_clerk, lead=theirs) == []
+    # Nor does the queue's filter count a pair the window cannot see.
+    for window in (clerk, other_clerk):
+        assert (await triage.list_queue(principal=window, duplicate=True)).items == []
+        assert len((await triage.list_queue(principal=window, duplicate=False)).items) == 1
+    paired = await triage.list_queue(principal=approver, duplicate=True)
+    assert {str(x.id) for x in paired.items} == {first["id"], twin["id"]}
     # The county may open both, so it sees the pair from either side.
     seen = await triage.list_duplicates(principal=approver, lead=mine)
     assert [(str(other.id), reasons) for other, reasons in seen] == [
