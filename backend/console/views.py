@@ -507,7 +507,7 @@ async def _lead_context(
     now = datetime.now(UTC)
     cipher = request.app.ctx.cipher
     photos = await intake_service.list_photos(lead=lead)
-    duplicates = await intake_service.get_duplicates(lead=lead)
+    duplicates = await triage.list_duplicates(principal=principal, lead=lead)
     events = await intake_service.list_events(lead=lead)
     referrals = await triage.list_referrals(lead=lead)
     application = await triage.get_application_for_lead(lead=lead)
@@ -534,6 +534,7 @@ async def _lead_context(
     point = (lead.lng, lead.lat) if lead.lng is not None and lead.lat is not None else None
     acts = principal.role in (*triage.ACT_ROLES, Role.ADMIN)
     is_open = lead.status in OPEN_STATUSES
+    reach = triage.transfer_reach(principal, lead)
     return {
         "lead": lead,
         "now": now,
@@ -581,7 +582,9 @@ async def _lead_context(
         ),
         "can_act": acts and is_open,
         "can_acknowledge": acts and lead.status == LeadStatus.RECEIVED,
-        "can_transfer": acts and lead.status in triage.TRANSFERABLE,
+        "can_transfer": reach is not None,
+        # "" is any county: the approver may also type another county's township code.
+        "transfer_anywhere": reach == "",
         "investigators": (
             await accounts_service.list_investigators(township_code=lead.township_code)
             if acts and is_open and lead.township_code
@@ -593,7 +596,7 @@ async def _lead_context(
                 for t in await geo_service.list_townships(prefix=lead.county_code)
                 if t.code != lead.township_code
             ]
-            if acts and lead.status in triage.TRANSFERABLE
+            if reach is not None
             else []
         ),
         "categories": {k: v[0] for k, v in CATEGORIES.items()},
@@ -723,7 +726,7 @@ async def _home_visit(request: Request, p: Principal, lead_id: uuid.UUID, v: int
 
 
 async def _merge(request: Request, p: Principal, lead_id: uuid.UUID, v: int) -> Lead:
-    into = await triage.find_lead_id(number=form_value(request, "into"))
+    into = await triage.find_lead_id(principal=p, number=form_value(request, "into"))
     return await triage.merge_lead(
         principal=p, lead_id=lead_id, expected_version=v, into_lead_id=into
     )
@@ -779,7 +782,7 @@ ACTIONS: dict[str, Action] = {
 
 
 @bp.post("/leads/<lead_id:str>/<action:str>")
-@page(roles=triage.ACT_ROLES)
+@page(roles=triage.ACTION_ROLES)
 async def act(request: Request, lead_id: str, action: str, principal: Principal) -> HTTPResponse:
     """One window action with the version the form was read at; a refusal changes nothing."""
     handler = ACTIONS.get(action)

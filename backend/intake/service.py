@@ -147,6 +147,31 @@ async def _record_duplicates(lead: Lead, matches: list[tuple[Lead, list[str]]], 
             await existing.save(using_db=conn, update_fields=["reasons"])
 
 
+async def recheck_duplicates(*, lead: Lead, conn: Any) -> tuple[list[str], list[str]]:
+    """After a lead moved: drop its pairs with other windows' leads, look again where it is now.
+
+    A suspected duplicate pairs two leads of one window, the only place both can be opened and
+    merged. Returns the numbers of the leads unpaired and of those newly paired.
+    """
+    links = (
+        await SuspectedDuplicate.filter(Q(lead_id=lead.id) | Q(other_id=lead.id))
+        .using_db(conn)
+        .prefetch_related("lead", "other")
+    )
+    dropped: list[str] = []
+    kept: set[uuid.UUID] = set()
+    for link in links:
+        other = link.other if link.lead.id == lead.id else link.lead
+        if (other.township_code, other.county_code) == (lead.township_code, lead.county_code):
+            kept.add(other.id)
+            continue
+        dropped.append(other.number)
+        await link.delete(using_db=conn)
+    matches = [m for m in await _find_duplicates(lead, conn) if m[0].id not in kept]
+    await _record_duplicates(lead, matches, conn)
+    return sorted(dropped), sorted(other.number for other, _ in matches)
+
+
 async def submit_report(
     *,
     report_in: ReportIn,

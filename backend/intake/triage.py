@@ -40,13 +40,14 @@ from tortoise.functions import Count
 from tortoise.queryset import QuerySet
 from tortoise.transactions import in_transaction
 
-from backend.accounts.authz import Principal, ensure_jurisdiction, ensure_role
+from backend.accounts.authz import Principal, covers, ensure_jurisdiction, ensure_role
 from backend.accounts.models import Role, User, UserKind
 from backend.cases import service as cases_service
 from backend.cases.models import Application
 from backend.crypto import PiiCipher
 from backend.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from backend.geo.models import Division, Level
+from backend.intake import service as intake_service
 from backend.intake.catalog import HARDSHIP_TAGS
 from backend.intake.models import (
     OPEN_STATUSES,
@@ -76,6 +77,13 @@ VIEW_ROLES = (
 )
 # Who acts on a lead at the window.
 ACT_ROLES = (Role.WINDOW_CLERK, Role.TOWNSHIP_HEAD)
+# Who may send a lead to another window: the window within its county; across counties only
+# the county approver (民政 confirms at county level, and a household moving between counties
+# is the county's call, not a window's).
+TRANSFER_ROLES = (*ACT_ROLES, Role.COUNTY_APPROVER)
+CROSS_COUNTY_ROLES = (Role.COUNTY_APPROVER, Role.ADMIN)
+# Who may call some window action at all (each action narrows it).
+ACTION_ROLES = TRANSFER_ROLES
 # Who may see a subject's phone and ID number in full (each time written to the audit trail).
 REVEAL_ROLES = (Role.WINDOW_CLERK, Role.TOWNSHIP_HEAD, Role.COUNTY_APPROVER)
 # Who records a department's answer to a referral.
@@ -122,6 +130,10 @@ CLOSE_REASON_LABELS: dict[str, str] = {
     CloseReason.OTHER: "其他",
 }
 STALE_MESSAGE = "该线索已被他人更新，请刷新后重试"
+# One answer for a merge target that does not exist and one that is not the caller's: the
+# difference would tell a clerk that a number is in use at another window.
+MERGE_TARGET_MISSING = "找不到要合并到的线索，或不在您的管辖范围内"
+MERGE_NUMBER_MISSING = "找不到编号为 {number} 的线索，或不在您的管辖范围内"
 
 
 @dataclass(frozen=True)
@@ -143,16 +155,21 @@ def _jurisdiction(principal: Principal) -> str:
     return principal.jurisdiction
 
 
-def _scope(principal: Principal) -> Q:
-    """The leads under the caller's jurisdiction, phrased so the queue's indexes apply."""
+def _scope_terms(principal: Principal, via: str = "") -> dict[str, str]:
+    """The filter of leads under the caller's jurisdiction (via: a relation leading to them)."""
     code = _jurisdiction(principal)
     if len(code) >= 9:
-        return Q(township_code=code)
+        return {f"{via}township_code": code}
     # A county sees its townships' leads and its own unrouted ones: every lead carries the
     # county of its township (transfers keep the two in step).
     if len(code) == 6:
-        return Q(county_code=code)
-    return Q(county_code__startswith=code)
+        return {f"{via}county_code": code}
+    return {f"{via}county_code__startswith": code}
+
+
+def _scope(principal: Principal) -> Q:
+    """The leads under the caller's jurisdiction, phrased so the queue's indexes apply."""
+    return Q(**_scope_terms(principal))
 
 
 def _where(lead: Lead) -> str:
@@ -186,6 +203,7 @@ def _hardship_filter(tag: str) -> Q:
 def _filtered(
     query: QuerySet[Lead],
     *,
+    principal: Principal,
     source: str | None,
     hardship: str | None,
     village: str | None,
@@ -224,8 +242,11 @@ def _filtered(
     elif overdue is False:
         query = query.filter(~late)
     if duplicate is not None:
-        paired = Q(id__in=Subquery(SuspectedDuplicate.all().values("lead_id"))) | Q(
-            id__in=Subquery(SuspectedDuplicate.all().values("other_id"))
+        # Only pairs whose other lead the caller may open (as list_duplicates shows them).
+        partner_seen = SuspectedDuplicate.filter(**_scope_terms(principal, "other__"))
+        lead_seen = SuspectedDuplicate.filter(**_scope_terms(principal, "lead__"))
+        paired = Q(id__in=Subquery(partner_seen.values("lead_id"))) | Q(
+            id__in=Subquery(lead_seen.values("other_id"))
         )
         query = query.filter(paired if duplicate else ~paired)
     return query
@@ -270,6 +291,7 @@ async def list_queue(
     now = now or datetime.now(UTC)
     filtered = _filtered(
         Lead.filter(_scope(principal)),
+        principal=principal,
         source=source,
         hardship=hardship,
         village=village,
@@ -309,6 +331,16 @@ async def get_lead_for_staff(*, principal: Principal, lead_id: uuid.UUID) -> Lea
         raise NotFound("找不到该线索，或不在您的管辖范围内")
     ensure_jurisdiction(principal, _where(lead), hide=True)
     return lead
+
+
+async def list_duplicates(*, principal: Principal, lead: Lead) -> list[tuple[Lead, list[str]]]:
+    """A lead's suspected duplicates that the caller may open themselves (others stay hidden)."""
+    ensure_role(principal, VIEW_ROLES)
+    return [
+        (other, reasons)
+        for other, reasons in await intake_service.get_duplicates(lead=lead)
+        if covers(principal, _where(other))
+    ]
 
 
 async def list_visit_requests(*, principal: Principal) -> list[Lead]:
@@ -734,9 +766,8 @@ async def merge_lead(
         if lead is None:
             raise NotFound("找不到该线索，或不在您的管辖范围内")
         ensure_jurisdiction(principal, _where(lead), hide=True)
-        if target is None:
-            raise NotFound("找不到要合并到的线索，或不在您的管辖范围内")
-        ensure_jurisdiction(principal, _where(target), hide=True)
+        if target is None or not covers(principal, _where(target)):
+            raise NotFound(MERGE_TARGET_MISSING)
         _ensure_version(lead, expected_version)
         _ensure_state(lead, OPEN_STATUSES, "合并")
         if target.status in (LeadStatus.CLOSED, LeadStatus.MERGED):
@@ -978,6 +1009,29 @@ async def record_referral_result(
     return referral
 
 
+def transfer_reach(principal: Principal, lead: Lead) -> str | None:
+    """Where the caller may send this lead: a county code, "" for any county, None for nowhere."""
+    if principal.kind != UserKind.STAFF or principal.role not in (*TRANSFER_ROLES, Role.ADMIN):
+        return None
+    if lead.status not in TRANSFERABLE or not covers(principal, _where(lead)):
+        return None
+    if principal.role in CROSS_COUNTY_ROLES:
+        return ""
+    return lead.county_code
+
+
+def _ensure_reach(principal: Principal, lead: Lead, township: Division) -> None:
+    reach = transfer_reach(principal, lead)
+    if reach is None:
+        raise Forbidden("您的岗位没有此操作的权限")
+    if not township.code.startswith(reach):
+        raise Forbidden(
+            f"{township.name}不在本县（市、区），跨县转交须由县级民政审批人员办理；"
+            "请在本县内选择乡镇（街道），或联系县级审批人员转交",
+            type_slug="transfer-outside-county",
+        )
+
+
 async def transfer_lead(
     *,
     principal: Principal,
@@ -986,8 +1040,13 @@ async def transfer_lead(
     to_township: str,
     reason: str,
 ) -> Lead:
-    """Send a lead that reached the wrong window to another township's window."""
-    ensure_role(principal, ACT_ROLES)
+    """Send a lead that reached the wrong window to another township's window.
+
+    A window sends within its county; the county approver also to another county, whose
+    approver and window then find it in their queues as received, with an arrival row in
+    their audit trail. Duplicate links are checked again at the new window.
+    """
+    ensure_role(principal, TRANSFER_ROLES)
     text = _text(reason, field="reason", what="转交理由", limit=MAX_REASON, required=True)
     to_township = (to_township or "").strip()
     township = (
@@ -1009,6 +1068,7 @@ async def transfer_lead(
                 "该线索已在这个乡镇（街道），不能转交给它自己",
                 errors=[{"field": "to_township", "message": "与当前乡镇相同"}],
             )
+        _ensure_reach(principal, lead, township)
         old = _where(lead)
         before = _state(lead) | {"township": lead.township_code, "county": lead.county_code}
         lead.transferred_from = old
@@ -1027,6 +1087,9 @@ async def transfer_lead(
         lead.home_visit_requested_at = None
         lead.home_visit_requested_by_id = None
         lead.home_visit_note = ""
+        # A suspected duplicate pairs leads of one window: the old pairs would show each
+        # window the other's household, and the new window may hold the same household.
+        dropped, found = await intake_service.recheck_duplicates(lead=lead, conn=conn)
         await _commit(
             lead,
             principal=principal,
@@ -1036,9 +1099,28 @@ async def transfer_lead(
             message=f"已转交{township.name}受理窗口（{text}）",
             public_message=f"已转交{township.name}受理窗口办理",
             before=before,
-            after={"township": to_township, "county": lead.county_code, "reason": text},
+            after={
+                "township": to_township,
+                "county": lead.county_code,
+                "reason": text,
+                "duplicates_dropped": dropped,
+                "duplicates_found": found,
+            },
             jurisdiction=old,
         )
+        if old[:6] != lead.county_code:
+            # The sending row lies in the old county's trail; the receiving county's
+            # approver and supervisors read theirs, so the arrival is written there too.
+            await record_event(
+                actor_id=principal.user_id,
+                actor_label=principal.label,
+                action="lead.transfer_in",
+                entity="lead",
+                entity_id=str(lead.id),
+                jurisdiction=to_township,
+                after={"from": old, "reason": text, "number": lead.number},
+                using_db=conn,
+            )
     return lead
 
 
@@ -1089,8 +1171,12 @@ async def close_lead(
     return lead
 
 
-async def find_lead_id(*, number: str) -> uuid.UUID:
-    """The id of the lead with this number (the caller then checks jurisdiction), or 404."""
+async def find_lead_id(*, principal: Principal, number: str) -> uuid.UUID:
+    """The id of the lead with this number under the caller's jurisdiction, or 404.
+
+    A number at another window answers exactly as a number that does not exist.
+    """
+    ensure_role(principal, ACT_ROLES)
     number = number.strip()
     if not number:
         raise ValidationFailed(
@@ -1100,7 +1186,7 @@ async def find_lead_id(*, number: str) -> uuid.UUID:
         raise ValidationFailed(
             "线索编号不正确", errors=[{"field": "into", "message": "格式不正确"}]
         )
-    found = await Lead.filter(number=number).values_list("id", flat=True)
+    found = await Lead.filter(_scope(principal), number=number).values_list("id", flat=True)
     if not found:
-        raise NotFound(f"找不到编号为 {number} 的线索，或不在您的管辖范围内")
+        raise NotFound(MERGE_NUMBER_MISSING.format(number=number))
     return uuid.UUID(str(found[0]))

@@ -654,3 +654,98 @@ async def test_assign_home_visit_and_transfer(
         await console.get(f"/console/leads/{b['id']}"), 200, "由其他乡镇（街道）转交"
     )
     assert "户籍在长硕" in page
+
+
+# --- what must not cross windows -------------------------------------------------------------
+
+OTHER_TOWNSHIP = "330522001"  # 长兴县雉城街道: another county
+
+
+async def test_after_a_transfer_neither_window_sees_the_others_duplicate(
+    console: httpx.AsyncClient, worker: dict[str, str], points: Points, clerk: None
+) -> None:
+    await make_user("changshuo_clerk", "window_clerk", CHANGSHUO)
+    stays = await report(console, worker, gcj(points.dipu), description="独居，卧床两个月")
+    moves = await report(
+        console,
+        worker,
+        gcj(points.dipu),
+        subject={"name": "张阿婆婆", "phone": "13900002222", "address": "坞后村8组"},
+        description="子女在杭州务工，老人独自生活",
+    )
+    csrf = await signed_in(console, "dipu_clerk")
+    page = assert_page(await console.get(f"/console/leads/{stays['id']}"), 200)
+    assert f'data-duplicate="{moves["number"]}"' in page  # the pair, while both are here
+    moved = await console.post(
+        f"/console/leads/{moves['id']}/transfer",
+        data={"csrf_token": csrf, "version": "1", "to_township": CHANGSHUO, "reason": "住在昌硕"},
+    )
+    assert moved.status_code == 303, moved.text
+    page = assert_page(await console.get(f"/console/leads/{stays['id']}"), 200)
+    for leaked in (moves["number"], "张阿婆婆", "坞后村8组", "子女在杭州务工"):
+        assert leaked not in page
+    await console.post("/console/logout", data={"csrf_token": csrf})
+    await signed_in(console, "changshuo_clerk")
+    page = assert_page(await console.get(f"/console/leads/{moves['id']}"), 200)
+    for leaked in (stays["number"], "独居，卧床两个月"):
+        assert leaked not in page
+
+
+async def test_transfer_across_counties_is_the_county_approvers(
+    console: httpx.AsyncClient, dipu_leads: list[dict[str, Any]]
+) -> None:
+    await make_user("anji_approver", "county_approver", "330523")
+    await make_user("changxing_approver", "county_approver", "330522")
+    lead = dipu_leads[0]
+    url = f"/console/leads/{lead['id']}"
+    csrf = await signed_in(console, "dipu_clerk")
+    page = assert_page(await console.get(url), 200, "转交其他乡镇（街道）")
+    assert f'value="{CHANGSHUO}"' in page and OTHER_TOWNSHIP not in page
+    data = {
+        "csrf_token": csrf,
+        "version": "1",
+        "to_township": OTHER_TOWNSHIP,
+        "reason": "户籍在长兴",
+    }
+    refused = await console.post(f"{url}/transfer", data=data)
+    assert_page(refused, 403, "县级")
+    assert (await Lead.get(id=lead["id"])).version == 1
+    await console.post("/console/logout", data={"csrf_token": csrf})
+
+    csrf = await signed_in(console, "anji_approver")
+    page = assert_page(await console.get(url), 200, "转交其他乡镇（街道）")
+    assert "/acknowledge" not in page  # the approver transfers; the window does the rest
+    moved = await console.post(f"{url}/transfer", data=data | {"csrf_token": csrf})
+    assert moved.status_code == 303, moved.text
+    await console.post("/console/logout", data={"csrf_token": csrf})
+
+    await signed_in(console, "changxing_approver")
+    assert lead["number"] in (await console.get("/console/leads")).text
+    assert_page(await console.get(url), 200, "户籍在长兴")
+
+
+async def test_merge_into_another_windows_number_reads_as_no_such_number(
+    console: httpx.AsyncClient, worker: dict[str, str], points: Points, clerk: None
+) -> None:
+    mine = await report(console, worker, gcj(points.dipu))
+    theirs = await report(console, worker, gcj(points.changshuo), subject={"name": "李大伯"})
+    csrf = await signed_in(console, "dipu_clerk")
+    url = f"/console/leads/{mine['id']}/merge"
+
+    async def refusal(number: str, accept: str) -> tuple[int, str]:
+        response = await console.post(
+            url,
+            data={"csrf_token": csrf, "version": "1", "into": number},
+            headers={"Accept": accept},
+        )
+        # Each answer carries its own request id; everything else must be the same.
+        text = re.sub(r"[0-9a-f]{32}", "<request-id>", response.text)
+        return response.status_code, text.replace(number, "<number>")
+
+    for accept in ("application/json", "text/html"):
+        assert await refusal(theirs["number"], accept) == await refusal(
+            "330523002-2099-99999", accept
+        )
+    status, body = await refusal(theirs["number"], "application/json")
+    assert status == 404 and "<number>" in body
+    assert (await Lead.get(id=mine["id"])).version == 1

@@ -9,6 +9,7 @@ from typing import Any
 
 import httpx
 import pytest
+from tortoise.expressions import Q
 
 from backend.accounts.authz import Principal
 from backend.accounts.service import load_principal
@@ -814,3 +815,139 @@ async def test_window_summary_counts_each_window(
     yesterday = datetime.now(SHANGHAI).date() - timedelta(days=1)
     past = await triage.window_summary(principal=approver, day=yesterday)
     assert past["totals"]["received"] == 0
+
+
+# --- what must not cross windows ---------------------------------------------------------------
+
+OTHER_COUNTY, OTHER_TOWNSHIP = "330522", "330522001"  # 长兴县, 雉城街道
+ID_NUMBER = "33052320100101106X"
+
+
+async def test_duplicates_are_listed_only_where_the_viewer_may_open_them(
+    client: httpx.AsyncClient, worker: dict, points: Points, clerk: Principal
+) -> None:
+    first = await _report(client, worker, points.dipu, NAMES[0])
+    twin = await _report(client, worker, points.dipu, NAMES[0] + "婆")
+    assert await SuspectedDuplicate.filter(lead_id=twin["id"], other_id=first["id"]).exists()
+    other_clerk = await _staff("clerk_cs", "window_clerk", CHANGSHUO)
+    approver = await _staff("approver", "county_approver", COUNTY)
+    # A link written before transfers re-checked them still pairs leads of two windows.
+    await Lead.filter(id=twin["id"]).update(township_code=CHANGSHUO)
+    mine = await Lead.get(id=first["id"])
+    theirs = await Lead.get(id=twin["id"])
+
+    assert await triage.list_duplicates(principal=clerk, lead=mine) == []
+    assert await triage.list_duplicates(principal=other_clerk, lead=theirs) == []
+    # Nor does the queue's filter count a pair the window cannot see.
+    for window in (clerk, other_clerk):
+        assert (await triage.list_queue(principal=window, duplicate=True)).items == []
+        assert len((await triage.list_queue(principal=window, duplicate=False)).items) == 1
+    paired = await triage.list_queue(principal=approver, duplicate=True)
+    assert {str(x.id) for x in paired.items} == {first["id"], twin["id"]}
+    # The county may open both, so it sees the pair from either side.
+    seen = await triage.list_duplicates(principal=approver, lead=mine)
+    assert [(str(other.id), reasons) for other, reasons in seen] == [
+        (twin["id"], ["nearby_similar"])
+    ]
+
+
+async def test_transfer_rechecks_duplicate_links(
+    client: httpx.AsyncClient, worker: dict, points: Points, clerk: Principal
+) -> None:
+    first = await _report(client, worker, points.dipu, NAMES[0])
+    twin = await _report(
+        client, worker, points.dipu, NAMES[0] + "婆", subject={"id_number": ID_NUMBER}
+    )
+    there = await _report(
+        client, worker, points.changshuo, NAMES[4], subject={"id_number": ID_NUMBER}
+    )
+    other_clerk = await _staff("clerk_cs", "window_clerk", CHANGSHUO)
+
+    await triage.transfer_lead(
+        principal=clerk,
+        lead_id=_uuid(twin["id"]),
+        expected_version=1,
+        to_township=CHANGSHUO,
+        reason="实际居住在昌硕街道",
+    )
+    # The pair left behind in 递铺 is gone: neither window may open the other's lead.
+    pair = Q(lead_id=twin["id"], other_id=first["id"]) | Q(lead_id=first["id"], other_id=twin["id"])
+    assert not await SuspectedDuplicate.filter(pair).exists()
+    assert await triage.list_duplicates(principal=clerk, lead=await Lead.get(id=first["id"])) == []
+    # In 昌硕 the same ID number is found again.
+    seen = await triage.list_duplicates(principal=other_clerk, lead=await Lead.get(id=twin["id"]))
+    assert [(str(other.id), reasons) for other, reasons in seen] == [(there["id"], ["same_person"])]
+    audit = await AuditEvent.get(action="lead.transfer", entity_id=twin["id"])
+    assert audit.after is not None
+    assert audit.after["duplicates_dropped"] == [first["number"]]
+    assert audit.after["duplicates_found"] == [there["number"]]
+
+
+async def test_a_clerk_transfers_within_the_county_only_an_approver_across(
+    client: httpx.AsyncClient, worker: dict, points: Points, clerk: Principal
+) -> None:
+    lead = await _report(client, worker, points.dipu, NAMES[0])
+    lead_id = _uuid(lead["id"])
+    head = await _staff("head", "township_head", DIPU)
+    approver = await _staff("approver", "county_approver", COUNTY)
+    their_approver = await _staff("approver_cx", "county_approver", OTHER_COUNTY)
+    their_clerk = await _staff("clerk_zc", "window_clerk", OTHER_TOWNSHIP)
+
+    def transfer(principal: Principal, to: str = OTHER_TOWNSHIP) -> Awaitable[Lead]:
+        return triage.transfer_lead(
+            principal=principal,
+            lead_id=lead_id,
+            expected_version=1,
+            to_township=to,
+            reason="户籍在长兴县雉城街道",
+        )
+
+    for window in (clerk, head):
+        refused = await _refused(transfer(window), Forbidden, "transfer-outside-county")
+        assert "县级" in refused.detail
+    # The other county's approver cannot reach into this county to pull it.
+    await _refused(transfer(their_approver), NotFound)
+    investigator = await _staff("inv", "investigator", DIPU)
+    await _refused(transfer(investigator), Forbidden)
+
+    moved = await transfer(approver)
+    assert (moved.township_code, moved.county_code, moved.status) == (
+        OTHER_TOWNSHIP,
+        OTHER_COUNTY,
+        "received",
+    )
+    # It arrives where the other county looks: its approver's queue and the window's.
+    for principal in (their_approver, their_clerk):
+        page = await triage.list_queue(principal=principal)
+        assert [str(x.id) for x in page.items] == [lead["id"]]
+        assert (await triage.get_lead_for_staff(principal=principal, lead_id=lead_id)).number
+    for principal in (approver, clerk):
+        await _refused(triage.get_lead_for_staff(principal=principal, lead_id=lead_id), NotFound)
+    # Both counties' audit trails record it: the sending side and the arrival.
+    sent = await AuditEvent.get(action="lead.transfer", entity_id=lead["id"])
+    assert sent.jurisdiction == DIPU
+    arrived = await AuditEvent.get(action="lead.transfer_in", entity_id=lead["id"])
+    assert arrived.jurisdiction == OTHER_TOWNSHIP
+    assert arrived.after is not None and arrived.after["from"] == DIPU
+
+
+async def test_merge_answers_the_same_for_another_windows_lead_and_for_none(
+    client: httpx.AsyncClient, worker: dict, points: Points, clerk: Principal
+) -> None:
+    mine = await _report(client, worker, points.dipu, NAMES[0])
+    theirs = await _report(client, worker, points.changshuo, NAMES[1])
+
+    async def refusal(into: uuid.UUID) -> dict[str, Any]:
+        call = triage.merge_lead(
+            principal=clerk, lead_id=_uuid(mine["id"]), expected_version=1, into_lead_id=into
+        )
+        return (await _refused(call, NotFound)).to_dict()
+
+    assert await refusal(_uuid(theirs["id"])) == await refusal(uuid.uuid4())
+
+    async def by_number(number: str) -> dict[str, Any]:
+        call = triage.find_lead_id(principal=clerk, number=number)
+        found = (await _refused(call, NotFound)).to_dict()
+        return found | {"detail": found["detail"].replace(number, "<number>")}
+
+    assert await by_number(theirs["number"]) == await by_number("330523002-2099-99999")
