@@ -47,8 +47,10 @@ _PROVINCES = frozenset(
         64,
         65,
         71,
+        # Residence permits of Hong Kong, Macau and Taiwan residents (港澳台居民居住证).
         81,
         82,
+        83,
     }
 )
 
