@@ -687,7 +687,7 @@ async def test_village_code_at_township_level_is_refused(
 
 
 def _with_daxing(name: str, rows: Rows) -> Rows:
-    """The subset plus 北京市 > 大兴区 > 北京经济技术开发区 (110115403), rows from the packaged list."""
+    """The subset plus 北京经济技术开发区 (110115403) and its parents, from the packaged list."""
     wanted = {
         "provinces.csv": "11",
         "cities.csv": "1101",
@@ -708,7 +708,11 @@ async def test_development_zone_township_gets_its_kind(
 
     assert report.problems == []
     zone = await Division.get(code="110115403")
-    assert (zone.name, zone.level, zone.kind) == ("北京经济技术开发区", Level.TOWNSHIP, "类似乡级单位")
+    assert (zone.name, zone.level, zone.kind) == (
+        "北京经济技术开发区",
+        Level.TOWNSHIP,
+        "类似乡级单位",
+    )
 
 
 async def test_reimport_fills_a_kind_the_old_import_left_empty(
@@ -725,9 +729,7 @@ async def test_reimport_fills_a_kind_the_old_import_left_empty(
     assert (await Division.get(code="110115403")).kind == "类似乡级单位"
 
 
-async def test_villages_in_400_to_599_are_imported(
-    division_subset: Path, tmp_path: Path
-) -> None:
+async def test_villages_in_400_to_599_are_imported(division_subset: Path, tmp_path: Path) -> None:
     directory = division_copy(division_subset, tmp_path / "with-daxing", _with_daxing)
     await _import(directory)
     rows = [
