@@ -75,7 +75,9 @@ async def lead_out(request: Request, lead: Lead) -> dict[str, Any]:
     )
     phone = cipher.decrypt_optional(lead.subject_phone_enc, purpose=service.PHONE_PURPOSE)
     id_number = cipher.decrypt_optional(lead.subject_id_enc, purpose=service.ID_PURPOSE)
-    duplicates = await service.get_duplicates(lead=lead)
+    # Only a flag: another lead's number or reasons would tell a worker that the person has an
+    # open hardship lead, which is the window's business, not the phone's.
+    possible_duplicate = await service.has_suspected_duplicate(lead=lead)
     photos = await service.list_photos(lead=lead)
     events = await service.list_events(lead=lead)
     return {
@@ -93,6 +95,7 @@ async def lead_out(request: Request, lead: Lead) -> dict[str, Any]:
         "routed_by": lead.routed_by,
         "routed_by_label": ROUTED_BY_LABELS.get(lead.routed_by, lead.routed_by),
         "ambiguous": lead.ambiguous,
+        "outside_grid": lead.outside_grid,
         "urgent": lead.urgent,
         "ack_due_at": lead.ack_due_at.isoformat(),
         "observed_at": lead.observed_at.isoformat(),
@@ -120,9 +123,7 @@ async def lead_out(request: Request, lead: Lead) -> dict[str, Any]:
             else None
         ),
         "photos": [_photo_out(p) for p in photos],
-        "suspected_duplicates": [
-            {"number": other.number, "reasons": reasons} for other, reasons in duplicates
-        ],
+        "possible_duplicate": possible_duplicate,
         "timeline": [
             {"at": e.at.isoformat(), "kind": e.kind, "message": e.message} for e in events
         ],

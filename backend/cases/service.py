@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import hashlib
+import json
+import re
 import uuid
 from collections.abc import Awaitable, Callable, Iterable
 from datetime import UTC, datetime
@@ -11,7 +13,7 @@ from zoneinfo import ZoneInfo
 
 from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.exceptions import IntegrityError
-from tortoise.expressions import Q
+from tortoise.expressions import Q, RawSQL
 from tortoise.transactions import in_transaction
 
 from backend.accounts.authz import Principal, ensure_jurisdiction, ensure_role
@@ -30,6 +32,7 @@ from backend.geo.models import Division, Level
 from backend.intake.service import _next_number, fingerprint
 from backend.integrity.service import record_event
 from backend.notify.service import queue_notice
+from backend.people.identity import person_index
 from backend.windows.catalog import CATEGORIES
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -126,7 +129,7 @@ async def submit_application(
             "name": m.name,
             "relation": m.relation,
             "id_enc": cipher.encrypt(m.id_number, purpose=ID_PURPOSE),
-            "id_index": cipher.blind_index(m.id_number, purpose=ID_PURPOSE),
+            "id_index": person_index(cipher=cipher, id_number=m.id_number),
         }
         for m in application_in.members
     ]
@@ -142,7 +145,7 @@ async def submit_application(
                 source=ApplicationSource.RESIDENT,
                 applicant_name=applicant.name,
                 applicant_id_enc=cipher.encrypt(applicant.id_number, purpose=ID_PURPOSE),
-                applicant_id_index=cipher.blind_index(applicant.id_number, purpose=ID_PURPOSE),
+                applicant_id_index=person_index(cipher=cipher, id_number=applicant.id_number),
                 applicant_phone_enc=cipher.encrypt_optional(applicant.phone, purpose=PHONE_PURPOSE),
                 members=members,
                 income_monthly_fen=to_fen(application_in.income_monthly_yuan),
@@ -343,6 +346,9 @@ async def add_document(
     return document, True
 
 
+_HEX_INDEX = re.compile(r"[0-9a-f]{64}")
+
+
 def _scope(principal: Principal) -> Q:
     jurisdiction = principal.jurisdiction or "\x00"
     return Q(township_code__startswith=jurisdiction)
@@ -358,6 +364,25 @@ async def list_applications_for_staff(
     if status:
         query = query.filter(status=status)
     return await query.order_by("-created_at", "-id").limit(limit)
+
+
+async def list_applications_of_person(
+    *, principal: Principal, id_index: str, limit: int = 20
+) -> list[Application]:
+    """Applications in the caller's jurisdiction whose applicant or a member is this person."""
+    if not principal.jurisdiction or not _HEX_INDEX.fullmatch(id_index):
+        return []
+    # Members carry their index inside the JSON list; containment finds them among the
+    # jurisdiction's applications. The index is hex (checked above), so it is safe inline.
+    member = RawSQL(f"members @> '{json.dumps([{'id_index': id_index}])}'::jsonb")
+    rows = (
+        await Application.filter(_scope(principal))
+        .annotate(has_member=member)
+        .filter(Q(applicant_id_index=id_index) | Q(has_member=True))
+        .order_by("-created_at", "-id")
+        .limit(limit)
+    )
+    return list(rows)
 
 
 async def get_application_for_staff(

@@ -511,6 +511,7 @@ async def _lead_context(
     events = await intake_service.list_events(lead=lead)
     referrals = await triage.list_referrals(lead=lead)
     application = await triage.get_application_for_lead(lead=lead)
+    person_applications = await triage.list_person_applications(principal=principal, lead=lead)
     township = (
         await geo_service.get_division(code=lead.township_code) if lead.township_code else None
     )
@@ -551,6 +552,15 @@ async def _lead_context(
         "can_reveal": principal.role in (*triage.REVEAL_ROLES, Role.ADMIN),
         "map": township_map(geometry, point),
         "photos": [await _photo_view(request, photo) for photo in photos],
+        "person_applications": [
+            {
+                "application": a,
+                "category": cases_service.category_label(a.category),
+                "status_label": cases_service.STATUS_LABELS.get(a.status, a.status),
+            }
+            for a in person_applications
+            if application is None or a.id != application.id
+        ],
         "duplicates": [
             {
                 "lead": other,

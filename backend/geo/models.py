@@ -36,7 +36,8 @@ class Division(Model):
     level = fields.CharEnumField(Level, max_length=16)
     parent_code = fields.CharField(max_length=12, null=True, db_index=True)
     county_code = fields.CharField(max_length=6, null=True, db_index=True)
-    # 街道/镇/乡 for townships, 居委会/村委会 for villages, from the code's digits.
+    # 街道/镇/乡/类似乡级单位 for townships, 居委会/村委会/类似居委会/类似村委会 for villages,
+    # from the code's digits.
     kind = fields.CharField(max_length=8, null=True)
     # The edition of the NBS list (e.g. "2023") that last contained this code.
     version = fields.CharField(max_length=16)

@@ -52,26 +52,30 @@ class ImportReport:
     written: bool = False
 
 
+# The NBS coding rules (统计用区划代码编制规则): what a township's or village's last three digits
+# say it is. 400-599 are as valid as the rest: development zones, farms and parks at township
+# level (2,710 of them in the 2023 list), their communities and teams at village level.
+TOWNSHIP_KINDS = ((1, 99, "街道"), (100, 199, "镇"), (200, 399, "乡"), (400, 599, "类似乡级单位"))
+VILLAGE_KINDS = (
+    (1, 199, "居委会"),
+    (200, 399, "村委会"),
+    (400, 499, "类似居委会"),
+    (500, 599, "类似村委会"),
+)
+
+
+def _kind_by_digits(digits: int, table: tuple[tuple[int, int, str], ...]) -> str | None:
+    return next((kind for low, high, kind in table if low <= digits <= high), None)
+
+
 def township_kind(code: str) -> str | None:
-    """街道, 镇 or 乡 from a township code's last three digits."""
-    digits = int(code[6:9])
-    if 1 <= digits <= 99:
-        return "街道"
-    if 100 <= digits <= 199:
-        return "镇"
-    if 200 <= digits <= 399:
-        return "乡"
-    return None
+    """街道, 镇, 乡 or 类似乡级单位 from a township code's last three digits."""
+    return _kind_by_digits(int(code[6:9]), TOWNSHIP_KINDS)
 
 
 def village_kind(code: str) -> str | None:
-    """居委会 or 村委会 from a village code's last three digits."""
-    digits = int(code[9:12])
-    if 1 <= digits <= 199:
-        return "居委会"
-    if 200 <= digits <= 399:
-        return "村委会"
-    return None
+    """居委会, 村委会, 类似居委会 or 类似村委会 from a village code's last three digits."""
+    return _kind_by_digits(int(code[9:12]), VILLAGE_KINDS)
 
 
 def level_of(code: str) -> Level | None:
@@ -163,12 +167,13 @@ async def _write_divisions(
         old = existing.get(code)
         if old is None:
             to_create.append(new)
-        elif (old.name, old.abolished, old.version, old.lng, old.lat) != (
+        elif (old.name, old.abolished, old.version, old.lng, old.lat, old.kind) != (
             new.name,
             False,
             new.version,
             new.lng,
             new.lat,
+            new.kind,
         ):
             old.name, old.abolished, old.version = new.name, False, new.version
             old.lng, old.lat, old.kind = new.lng, new.lat, new.kind
@@ -236,7 +241,10 @@ async def import_villages(
                 problem = f"所属乡镇（街道）{township} 已撤销"
         kind = village_kind(code) if problem is None else None
         if problem is None and kind is None:
-            problem = "村级代码末三位应为 001-199（居委会）或 200-399（村委会）"
+            problem = (
+                "村级代码末三位应为 001-199（居委会）、200-399（村委会）、400-499（类似居委会）"
+                "或 500-599（类似村委会）"
+            )
         if problem is None and row.get("kind") and row["kind"] != kind:
             problem = f"类型 {row['kind']} 与代码不符（应为 {kind}）"
         lng, lat = None, None

@@ -80,6 +80,8 @@ class Lead(Model):
     county_code = fields.CharField(max_length=6, db_index=True)
     routed_by = fields.CharField(max_length=16)
     ambiguous = fields.BooleanField(default=False)
+    # A grid worker's report whose place is not in their grid (accepted within their county).
+    outside_grid = fields.BooleanField(default=False)
     subject_name = fields.CharField(max_length=64)
     subject_phone_enc = fields.TextField(null=True)
     subject_id_enc = fields.TextField(null=True)

@@ -7,75 +7,10 @@ from datetime import UTC, datetime, timedelta
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
-from stdnum.cn import ric
-from stdnum.exceptions import ValidationError as StdnumError
 
 from backend.intake.catalog import HARDSHIP_TAGS
+from backend.people.identity import normalise_id_number
 from backend.validation import FieldProblem
-
-_PROVINCES = frozenset(
-    {
-        11,
-        12,
-        13,
-        14,
-        15,
-        21,
-        22,
-        23,
-        31,
-        32,
-        33,
-        34,
-        35,
-        36,
-        37,
-        41,
-        42,
-        43,
-        44,
-        45,
-        46,
-        50,
-        51,
-        52,
-        53,
-        54,
-        61,
-        62,
-        63,
-        64,
-        65,
-        71,
-        81,
-        82,
-    }
-)
-
-
-def normalise_id_number(value: str) -> str:
-    """An 18-character resident ID (a 15-digit old one is converted), or ValueError."""
-    compact = "".join(ric.compact(value).split()).upper()
-    if len(compact) == 15 and compact.isdigit():
-        # First-generation numbers: insert the century and compute the check digit.
-        body = compact[:6] + "19" + compact[6:]
-        compact = body + ric.calc_check_digit(body + "0")
-    bad = ValueError("身份证号码不正确（请核对位数和最后一位校验码）")
-    if len(compact) != 18 or not compact[:17].isdigit():
-        raise bad
-    if ric.calc_check_digit(compact) != compact[17]:
-        raise bad
-    # stdnum's own validate() also looks the county up in a table that lacks many current
-    # codes (安吉县 330523 among them), so only the province, the date and the digit are checked.
-    if int(compact[:2]) not in _PROVINCES:
-        raise bad
-    try:
-        born = ric.get_birth_date(compact)
-    except StdnumError:
-        raise ValueError("身份证号码中的出生日期不正确") from None
-    if born > datetime.now(UTC).date():
-        raise ValueError("身份证号码中的出生日期不正确")
-    return compact
 
 
 def normalise_phone(value: str | None) -> str | None:

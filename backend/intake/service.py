@@ -18,11 +18,11 @@ from tortoise.exceptions import IntegrityError
 from tortoise.expressions import Q
 from tortoise.transactions import in_transaction
 
-from backend.accounts.authz import Principal
+from backend.accounts.authz import Principal, covers
 from backend.accounts.models import User
 from backend.accounts.service import resident_phone
 from backend.crypto import PiiCipher
-from backend.errors import Conflict, NotFound, ValidationFailed
+from backend.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from backend.geo.coords import haversine_m, to_wgs84
 from backend.geo.models import Division
 from backend.intake.catalog import HARDSHIP_TAGS, MAX_PHOTOS_PER_LEAD, URGENT_TAGS
@@ -37,6 +37,7 @@ from backend.intake.models import (
 )
 from backend.intake.schemas import HelpRequestIn, PointIn, ReportIn
 from backend.integrity.service import record_event
+from backend.people.identity import person_index_optional
 from backend.workdays import WorkCalendar
 
 H3_RESOLUTION = 10  # cells of about 66 m across: two rings reach past 150 m
@@ -194,6 +195,9 @@ async def submit_report(
         reporter=reporter,
         router=router,
     )
+    # After _locate, so an unknown code is told as unknown (422) rather than as not yours.
+    ensure_village_in_grid(reporter=reporter, village_code=subject.village_code)
+    outside_grid = ensure_routed_in_county(reporter=reporter, routed=routed)
     urgent = is_urgent(report_in)
     return await _file_lead(
         reporter=reporter,
@@ -205,14 +209,11 @@ async def submit_report(
         point=point,
         values={
             "source": LeadSource.GRID_WORKER,
+            "outside_grid": outside_grid,
             "subject_name": subject.name,
             "subject_phone_enc": cipher.encrypt_optional(subject.phone, purpose=PHONE_PURPOSE),
             "subject_id_enc": cipher.encrypt_optional(subject.id_number, purpose=ID_PURPOSE),
-            "subject_id_index": (
-                cipher.blind_index(subject.id_number, purpose=ID_PURPOSE)
-                if subject.id_number
-                else None
-            ),
+            "subject_id_index": person_index_optional(cipher=cipher, id_number=subject.id_number),
             "subject_address": subject.address or "",
             "subject_village_code": subject.village_code,
             "household_size": subject.household_size,
@@ -222,6 +223,43 @@ async def submit_report(
             "observed_at": report_in.observed_at,
         },
     )
+
+
+def worker_county(reporter: Principal) -> str | None:
+    """The county a grid worker works in: of their township, else of their grid's villages."""
+    county = (reporter.jurisdiction or "")[:6]
+    if len(county) == 6:
+        return county
+    counties = {village[:6] for village in reporter.villages}
+    return counties.pop() if len(counties) == 1 else None
+
+
+def ensure_village_in_grid(*, reporter: Principal, village_code: str | None) -> None:
+    """403 unless a chosen village is one of the worker's grid (no filing into other windows)."""
+    if village_code and village_code not in reporter.villages:
+        raise Forbidden(
+            f"村（社区）{village_code} 不在您的网格内，只能选择本网格的村（社区）；"
+            "确需上报网格外的情况，请在现场开启定位后上报",
+            type_slug="outside-grid",
+            title="不在您的网格内",
+        )
+
+
+def ensure_routed_in_county(*, reporter: Principal, routed: Routed) -> bool:
+    """Whether a report lies outside the worker's grid; 403 when it is outside their county.
+
+    A worker who meets a household just past the grid's edge may still report it by GPS (the
+    window of that place receives it, marked 网格外 for the clerk); past the county it is not
+    their work, and accepting it would let anyone file into any window in the country.
+    """
+    county = worker_county(reporter)
+    if county is None or routed.county_code != county:
+        raise Forbidden(
+            "定位不在您网格所在的县（市、区）内，不能上报；请联系当地的网格员或乡镇（街道）受理窗口",
+            type_slug="outside-county",
+            title="不在您的工作范围内",
+        )
+    return not (routed.township_code and covers(reporter, routed.township_code))
 
 
 QUICK_HELP_DESCRIPTION = "居民通过小程序“一键求助”发出求助，请尽快电话联系并核实情况"
@@ -386,6 +424,7 @@ async def _file_lead(
                     "township": lead.township_code,
                     "routed_by": lead.routed_by,
                     "ambiguous": lead.ambiguous,
+                    "outside_grid": lead.outside_grid,
                     "hardship": lead.hardship,
                     "urgent": lead.urgent,
                 },
@@ -433,6 +472,11 @@ async def list_leads_for_reporter(
         at, lead_id = before
         query = query.filter(Q(created_at__lt=at) | Q(created_at=at, id__lt=lead_id))
     return await query.order_by("-created_at", "-id").limit(limit)
+
+
+async def has_suspected_duplicate(*, lead: Lead) -> bool:
+    """Whether any lead is suspected to be the same household (the reporter learns no more)."""
+    return await SuspectedDuplicate.filter(Q(lead_id=lead.id) | Q(other_id=lead.id)).exists()
 
 
 async def get_duplicates(*, lead: Lead) -> list[tuple[Lead, list[str]]]:

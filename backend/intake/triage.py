@@ -867,6 +867,19 @@ def _check_convertible(lead: Lead, expected_version: int) -> None:
         raise Conflict("该线索尚未确定乡镇（街道），请先转交到受理窗口", type_slug="invalid-state")
 
 
+async def list_person_applications(*, principal: Principal, lead: Lead) -> list[Application]:
+    """Applications of the lead's person (by the one person index) the viewer may open.
+
+    Only the viewer's own jurisdiction: that a person applied in another window is not theirs
+    to know, as a duplicate lead of another window is not.
+    """
+    if not lead.subject_id_index:
+        return []
+    return await cases_service.list_applications_of_person(
+        principal=principal, id_index=lead.subject_id_index
+    )
+
+
 async def get_application_for_lead(*, lead: Lead) -> Application | None:
     """The application a lead was converted into, if any."""
     return await Application.filter(lead=lead).order_by("created_at").first()

@@ -4,10 +4,11 @@
 const ID_WEIGHTS = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2];
 const ID_CHECK_CHARS = '10X98765432';
 
-// Province codes that appear in resident ID numbers (the first two digits).
+// Province codes that appear in resident ID numbers (the first two digits); 81, 82 and 83 are
+// the residence permits of Hong Kong, Macau and Taiwan residents (港澳台居民居住证).
 const PROVINCES = [
   11, 12, 13, 14, 15, 21, 22, 23, 31, 32, 33, 34, 35, 36, 37, 41, 42, 43, 44, 45, 46, 50, 51, 52,
-  53, 54, 61, 62, 63, 64, 65, 71, 81, 82,
+  53, 54, 61, 62, 63, 64, 65, 71, 81, 82, 83,
 ];
 
 // The check character for the first 17 digits.

@@ -428,3 +428,70 @@ async def test_a_grid_workers_lead_has_no_requester_block(
     await signed_in(console, "dipu_clerk")
     page = assert_page(await console.get(f"/console/leads/{report.json()['id']}"), 200, "困难对象")
     assert "求助人" not in page and "为本人求助" not in page and "为他人求助" not in page
+
+
+# ID_A in its first-generation 15-digit form: the century dropped, no check digit.
+ID_A_15 = "330523500307001"
+
+
+def _shown(application: dict[str, Any]) -> str:
+    """How the lead page names an application of the same person."""
+    link = f'<a href="/console/applications/{application["id"]}">{application["number"]}</a>'
+    return f"该人员已有申请 {link}"
+
+
+async def _report_person(
+    console: httpx.AsyncClient, worker: dict[str, str], points: Points, id_number: str
+) -> dict[str, Any]:
+    subject = {"name": "李建国", "id_number": id_number}
+    response = await console.post(
+        "/mobile/v1/reports/", json=report_body(gcj(points.dipu), subject=subject), headers=worker
+    )
+    assert response.status_code == 201, response.text
+    return response.json()
+
+
+async def test_a_reported_household_that_applied_is_shown_to_the_clerk(
+    console: httpx.AsyncClient,
+    resident: dict[str, str],
+    clerk: None,
+    worker: dict[str, str],
+    points: Points,
+) -> None:
+    applied = await apply(console, resident)
+    # The grid worker writes the applicant's old 15-digit number; a member (ID_B) is reported too.
+    applicant_lead = await _report_person(console, worker, points, ID_A_15)
+    member_lead = await _report_person(console, worker, points, ID_B)
+    other_lead = await _report_person(console, worker, points, "330523198001011233")
+    await signed_in(console, "dipu_clerk")
+    for lead in (applicant_lead, member_lead):
+        assert_page(
+            await console.get(f"/console/leads/{lead['id']}"),
+            200,
+            _shown(applied),
+        )
+    page = assert_page(await console.get(f"/console/leads/{other_lead['id']}"), 200)
+    assert "该人员已有申请" not in page
+
+
+async def test_an_application_in_another_window_is_not_shown(
+    console: httpx.AsyncClient,
+    resident: dict[str, str],
+    clerk: None,
+    worker: dict[str, str],
+    points: Points,
+) -> None:
+    elsewhere = await apply(console, resident, hukou_village_code=CHANGSHUO_VILLAGE)
+    lead = await _report_person(console, worker, points, ID_A)
+    await signed_in(console, "dipu_clerk")
+    page = assert_page(await console.get(f"/console/leads/{lead['id']}"), 200)
+    assert "该人员已有申请" not in page and elsewhere["number"] not in page
+    # The county sees both windows: its approver is told.
+    await make_user("anji_approver", "county_approver", "330523")
+    console.cookies.clear()
+    await signed_in(console, "anji_approver")
+    assert_page(
+        await console.get(f"/console/leads/{lead['id']}"),
+        200,
+        _shown(elsewhere),
+    )

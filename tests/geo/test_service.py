@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from backend.demo import DEMO_VILLAGES
+from backend.demo import DEMO_VILLAGES, DIVISIONS_DIR
 from backend.errors import NotFound, Problem, ValidationFailed
 from backend.geo import service
 from backend.geo.models import Division, Level
@@ -139,7 +139,10 @@ async def test_every_imported_township_kind_matches_its_name(division_subset: Pa
         ("330523200", "乡"),
         ("330523399", "乡"),
         ("330523000", None),
-        ("330523400", None),
+        ("330523400", "类似乡级单位"),
+        ("110115403", "类似乡级单位"),
+        ("330523599", "类似乡级单位"),
+        ("330523600", None),
     ],
 )
 def test_township_kind_boundaries(code: str, expected: str | None) -> None:
@@ -154,7 +157,11 @@ def test_township_kind_boundaries(code: str, expected: str | None) -> None:
         ("330523001200", "村委会"),
         ("330523001399", "村委会"),
         ("330523001000", None),
-        ("330523001400", None),
+        ("330523001400", "类似居委会"),
+        ("330523001499", "类似居委会"),
+        ("330523001500", "类似村委会"),
+        ("330523001599", "类似村委会"),
+        ("330523001600", None),
     ],
 )
 def test_village_kind_boundaries(code: str, expected: str | None) -> None:
@@ -605,8 +612,9 @@ BAD_VILLAGES = [
     (["330523001208", "半坐标村", "330523001", "村委会", "119.4", ""], "经纬度不是数字"),
     (["330523001209", "", "330523001", "村委会", "", ""], "名称为空"),
     (
-        ["330523001400", "越界村", "330523001", "", "", ""],
-        "村级代码末三位应为 001-199（居委会）或 200-399（村委会）",
+        ["330523001600", "越界村", "330523001", "", "", ""],
+        "村级代码末三位应为 001-199（居委会）、200-399（村委会）、400-499（类似居委会）"
+        "或 500-599（类似村委会）",
     ),
     (["33052300120X", "字母村", "330523001", "", "", ""], "代码应全为数字"),
     (["330523001001", "长竹社区", "330523001", "居委会", "", ""], "代码重复"),
@@ -673,6 +681,85 @@ async def test_village_code_at_township_level_is_refused(
     path = villages_file(tmp_path / "v.csv", [["330523001", "递铺街道", "", "", "", ""]])
     report = await service.import_villages(path=path, version="local")
     assert [(p.line, p.reason) for p in report.problems] == [(2, "代码长度应为 12 位，实为 9 位")]
+
+
+# --- 400-599: 类似乡级单位, 类似居委会, 类似村委会 -------------------------------------------
+
+
+def _with_daxing(name: str, rows: Rows) -> Rows:
+    """The subset plus 北京经济技术开发区 (110115403) and its parents, from the packaged list."""
+    wanted = {
+        "provinces.csv": "11",
+        "cities.csv": "1101",
+        "areas.csv": "110115",
+        "streets.csv": "110115403",
+    }[name]
+    packaged = [r for r in read_csv(DIVISIONS_DIR / name)[1:] if r[0] == wanted]
+    assert len(packaged) == 1, (name, wanted)
+    return rows + packaged
+
+
+async def test_development_zone_township_gets_its_kind(
+    division_subset: Path, tmp_path: Path
+) -> None:
+    directory = division_copy(division_subset, tmp_path / "with-daxing", _with_daxing)
+
+    report = await _import(directory)
+
+    assert report.problems == []
+    zone = await Division.get(code="110115403")
+    assert (zone.name, zone.level, zone.kind) == (
+        "北京经济技术开发区",
+        Level.TOWNSHIP,
+        "类似乡级单位",
+    )
+
+
+async def test_reimport_fills_a_kind_the_old_import_left_empty(
+    division_subset: Path, tmp_path: Path
+) -> None:
+    directory = division_copy(division_subset, tmp_path / "with-daxing", _with_daxing)
+    await _import(directory)
+    # What the import before this fix wrote for a 4xx township.
+    await Division.filter(code="110115403").update(kind=None)
+
+    report = await _import(directory)
+
+    assert report.updated == 1
+    assert (await Division.get(code="110115403")).kind == "类似乡级单位"
+
+
+async def test_villages_in_400_to_599_are_imported(division_subset: Path, tmp_path: Path) -> None:
+    directory = division_copy(division_subset, tmp_path / "with-daxing", _with_daxing)
+    await _import(directory)
+    rows = [
+        ["110115403400", "开发区第一社区", "110115403", "类似居委会", "", ""],
+        ["110115403499", "开发区第二社区", "110115403", "", "", ""],
+        ["330523001500", "递铺农场", "330523001", "类似村委会", "", ""],
+        ["330523001599", "递铺林场", "330523001", "", "", ""],
+    ]
+    path = villages_file(tmp_path / "v.csv", rows)
+
+    report = await service.import_villages(path=path, version="local")
+
+    assert report.problems == []
+    assert report.created == 4
+    kinds = {d.code: d.kind for d in await Division.filter(level=Level.VILLAGE)}
+    assert kinds == {
+        "110115403400": "类似居委会",
+        "110115403499": "类似居委会",
+        "330523001500": "类似村委会",
+        "330523001599": "类似村委会",
+    }
+
+
+async def test_village_kind_column_must_match_400_to_599(
+    division_subset: Path, tmp_path: Path
+) -> None:
+    await _import(division_subset)
+    path = villages_file(tmp_path / "v.csv", [["330523001450", "某社区", "", "村委会", "", ""]])
+    report = await service.import_villages(path=path, version="local")
+    assert [p.reason for p in report.problems] == ["类型 村委会 与代码不符（应为 类似居委会）"]
 
 
 # --- look-ups --------------------------------------------------------------------------------

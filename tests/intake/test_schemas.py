@@ -43,3 +43,24 @@ def test_the_check_digit_follows_gb_11643() -> None:
     for wrong in ("330523199001011232", "110105194912310021"):
         with pytest.raises(ValueError, match="校验码"):
             normalise_id_number(wrong)
+
+
+# Residence permits of Hong Kong (81), Macau (82) and Taiwan (83) residents: the same form as a
+# resident ID, region digits 810000/820000/830000. Check digits worked by hand from GB 11643:
+# weights 7 9 10 5 8 4 2 1 6 3 7 9 10 5 8 4 2, sum mod 11 -> 1 0 X 9 8 7 6 5 4 3 2.
+#   83000019900101001: 56+27+2+9+54+9+5+2 = 164, 164 mod 11 = 10 -> 2
+#   81000019940823002: 56+9+2+9+54+12+72+20+15+4 = 253, 253 mod 11 = 0 -> 1
+#   82000020000909001: 56+18+4+81+45+2 = 206, 206 mod 11 = 8 -> 4
+@pytest.mark.parametrize(
+    "number", ["830000199001010012", "810000199408230021", "820000200009090014"]
+)
+def test_hong_kong_macau_and_taiwan_residence_permits_are_identities(number: str) -> None:
+    assert normalise_id_number(number) == number
+
+
+@pytest.mark.parametrize(
+    "number", ["830000199001010013", "810000199408230020", "820000200009090015"]
+)
+def test_residence_permits_with_a_wrong_check_digit_are_refused(number: str) -> None:
+    with pytest.raises(ValueError, match="校验码"):
+        normalise_id_number(number)

@@ -34,6 +34,17 @@ describe('ID number (GB 11643)', () => {
     }
   });
 
+  test('residence permits of Hong Kong, Macau and Taiwan residents pass', () => {
+    // Check digits worked by hand (weights above, sum mod 11 -> '10X98765432'):
+    // 83000019900101001 sums to 164, 164 % 11 = 10 -> '2';
+    // 81000019940823002 sums to 253, 253 % 11 = 0 -> '1'.
+    expect(v.checkIdNumber('830000199001010012', TODAY)).toEqual({
+      ok: true, value: '830000199001010012', converted: false,
+    });
+    expect(v.checkIdNumber('810000199408230021', TODAY).ok).toBe(true);
+    expect(v.checkIdNumber('830000199001010013', TODAY).ok).toBe(false);
+  });
+
   test('lower-case x and spaces are accepted', () => {
     expect(v.checkIdNumber(' 110105 19491231 002x ', TODAY)).toMatchObject({ ok: true, value: GB_EXAMPLE });
   });
