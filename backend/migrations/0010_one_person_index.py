@@ -132,7 +132,7 @@ async def backwards(apps: Any, schema_editor: Any) -> None:
 
 
 class Migration(migrations.Migration):
-    dependencies = [("models", "0008_audit_no_truncate")]
+    dependencies = [("models", "0009_missing_field_indexes")]
 
     operations = [
         ops.AddField(

@@ -1,4 +1,4 @@
-"""Migration 0009: stored ID numbers re-indexed under the one person index."""
+"""Migration 0010: stored ID numbers re-indexed under the one person index."""
 
 from __future__ import annotations
 
@@ -21,9 +21,9 @@ resident = mp_fixtures.resident
 boundaries = mp_fixtures.boundaries
 points = mp_fixtures.points
 
-migration = importlib.import_module("backend.migrations.0009_one_person_index")
+migration = importlib.import_module("backend.migrations.0010_one_person_index")
 
-# What the code before 0009 wrote: one index purpose per table.
+# What the code before 0010 wrote: one index purpose per table.
 OLD_LEAD_PURPOSE = "lead.subject.id"
 OLD_APPLICATION_PURPOSE = "application.person.id"
 
