@@ -217,6 +217,25 @@ class BoundaryIndex:
         distances = np.nan_to_num(shapely.distance(shapely.points(0.0, 0.0), local), nan=np.inf)
         return code, bool(distances.min() < accuracy_m)
 
+    def reaches(self, code: str, lng: float, lat: float, accuracy_m: float) -> bool:
+        """Whether a township lies within accuracy_m metres of a point (or covers it)."""
+        geom = self.geometry(code)
+        if geom is None:
+            return False
+        if shapely.intersects_xy(geom, lng, lat):
+            return True
+        if not accuracy_m > 0:
+            return False
+        per_lng, per_lat = metres_per_degree(lat)
+        dx, dy = accuracy_m / per_lng, accuracy_m / per_lat
+        piece = shapely.clip_by_rect(geom, lng - dx, lat - dy, lng + dx, lat + dy)
+        if piece.is_empty:
+            return False
+        scale = np.array([per_lng, per_lat])
+        origin = np.array([lng, lat])
+        local = shapely.transform(piece, lambda xy: (xy - origin) * scale)
+        return bool(shapely.distance(shapely.points(0.0, 0.0), local) < accuracy_m)
+
     def geometry(self, code: str) -> BaseGeometry | None:
         """A township's polygon as indexed."""
         position = self._position.get(code)
@@ -394,21 +413,43 @@ def route(
     county_fallback: str | None,
     index: BoundaryIndex | None,
     max_accuracy_m: float = DEFAULT_MAX_ACCURACY_M,
+    village_first: bool = False,
 ) -> RouteResult:
-    """Pick the township by DESIGN.md's rules, in order; only townships with a window qualify."""
+    """Pick the township by DESIGN.md's rules, in order; only townships with a window qualify.
+
+    Two refinements of the order, both answering routed_by "village_code":
+    - village_first: the chosen village is where the person in need is and the point only
+      where the sender's phone is (help asked for someone else): the village decides, and the
+      point is only evidence (ambiguous False: nothing about the village is in doubt).
+    - a point within its accuracy of a border, with a village chosen in a township the point
+      may equally be in: the village decides, ambiguous stays True for a clerk to confirm.
+    """
     # windows_by_township: each township that has a window -> the window's WGS-84 position, or
     # None when unknown. Points are WGS-84 (lng, lat).
+    chosen = _township_of(village_code)
+    if chosen is not None and chosen not in windows_by_township:
+        chosen = None
+    if village_first and chosen is not None:
+        reason = "按所选村（社区）：为他人求助，以求助对象所在地为准"
+        return RouteResult(chosen, "village_code", False, chosen[:6], reason)
     usable = gps_usable(point, accuracy_m, max_accuracy_m)
     if usable and point is not None and index is not None:
         code, ambiguous = index.locate_with_margin(point[0], point[1], accuracy_m or 0.0)
         if code is not None and code in windows_by_township:
+            if (
+                ambiguous
+                and chosen is not None
+                and chosen != code
+                and index.reaches(chosen, point[0], point[1], accuracy_m or 0.0)
+            ):
+                reason = f"定位距边界不足 {accuracy_m:.0f} 米，按所选村（社区），请核实"
+                return RouteResult(chosen, "village_code", True, chosen[:6], reason)
             reason = "定位在该乡镇（街道）范围内"
             if ambiguous:
                 reason += f"，但距边界不足 {accuracy_m:.0f} 米，请核实"
             return RouteResult(code, "polygon", ambiguous, code[:6], reason)
-    township = _township_of(village_code)
-    if township is not None and township in windows_by_township:
-        return RouteResult(township, "village_code", False, township[:6], "按所选村（社区）")
+    if chosen is not None:
+        return RouteResult(chosen, "village_code", False, chosen[:6], "按所选村（社区）")
     township = _township_of(household_village)
     if township is not None and township in windows_by_township:
         return RouteResult(township, "household", False, township[:6], "按户籍所在村（社区）")

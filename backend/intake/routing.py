@@ -54,8 +54,9 @@ async def route_for_lead(
     village_code: str | None,
     reporter: Principal,
     household_village: str | None = None,
+    village_first: bool = False,
 ) -> Routed:
-    """Where a lead goes, by DESIGN.md's order of rules."""
+    """Where a lead goes, by DESIGN.md's order of rules (village_first: see geo.routing.route)."""
     boundaries = index.index
     county = (reporter.jurisdiction or "")[:6] or None
     candidates: set[str] = set()
@@ -84,6 +85,7 @@ async def route_for_lead(
         county_fallback=county,
         index=boundaries,
         max_accuracy_m=settings.max_gps_accuracy_m,
+        village_first=village_first,
     )
     return Routed(
         township_code=result.township_code,

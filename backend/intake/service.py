@@ -285,11 +285,14 @@ async def submit_help_request(
     if existing is not None:
         return _replayed(existing, digest), False
     subject = help_in.subject
+    # For someone else the chosen village is where they are, the phone only where she is; for
+    # herself the phone is where she is (急难型 help goes there), a border aside.
     point, routed = await _locate(
         location=help_in.location,
         village_code=subject.village_code,
         reporter=resident,
         router=router,
+        village_first=not help_in.for_self,
     )
     if routed.township_code is None and routed.county_code == UNKNOWN_COUNTY:
         raise ValidationFailed(
@@ -354,8 +357,12 @@ async def _locate(
     village_code: str | None,
     reporter: Principal,
     router: Callable[..., Awaitable[Routed]],
+    village_first: bool = False,
 ) -> tuple[tuple[float, float] | None, Routed]:
-    """The point in WGS-84 and where it routes (the chosen village must exist)."""
+    """The point in WGS-84 and where it routes (the chosen village must exist).
+
+    The point is returned (and stored on the lead) whichever rule decided: it is evidence.
+    """
     if village_code and await Division.filter(code=village_code, abolished=False).first() is None:
         raise ValidationFailed(
             f"村（社区）代码 {village_code} 不存在或已撤销",
@@ -367,6 +374,7 @@ async def _locate(
         accuracy_m=location.accuracy_m if location else None,
         village_code=village_code,
         reporter=reporter,
+        village_first=village_first,
     )
     return point, routed
 

@@ -9,17 +9,18 @@ from pathlib import Path
 import numpy as np
 import pytest
 import shapely
-from shapely.affinity import scale
 from shapely.geometry import Polygon, shape
 from shapely.geometry.base import BaseGeometry
 
 from backend.geo import routing, service
 from backend.geo.boundaries import import_boundaries
-from backend.geo.coords import from_wgs84, haversine_m, metres_per_degree, to_wgs84
+from backend.geo.coords import from_wgs84, haversine_m, to_wgs84
 from backend.geo.routing import BoundaryIndex, RoutingIndex, gps_usable, route
+from tests.geo.helpers import border_point, metric_buffer
 from tests.geo.test_boundaries import DEMO_WGS, demo_features, write
 
 DIPU, CHANGSHUO = "330523001", "330523002"
+HANGGAI, XIAOFENG = "330523104", "330523105"  # 孝丰镇 borders 递铺街道; 杭垓镇 does not
 SIAN, MEISHAN = "330522111", "330522112"
 
 
@@ -51,13 +52,6 @@ def geometry(index: BoundaryIndex, code: str) -> BaseGeometry:
 def exclave(index: BoundaryIndex) -> Polygon:
     """昌硕街道's smaller part, inside 递铺街道's hole."""
     return min(geometry(index, CHANGSHUO).geoms, key=lambda g: g.area)
-
-
-def metric_buffer(geom: BaseGeometry, metres: float) -> BaseGeometry:
-    """A buffer of so many metres, drawn in a plane scaled to metres at the shape's latitude."""
-    per_lng, per_lat = metres_per_degree(geom.centroid.y)
-    flat = scale(geom, per_lng, per_lat, origin=(0, 0))
-    return scale(flat.buffer(metres, quad_segs=32), 1 / per_lng, 1 / per_lat, origin=(0, 0))
 
 
 def distance_m(point: tuple[float, float], geom: BaseGeometry) -> float:
@@ -275,6 +269,78 @@ def test_polygon_is_ambiguous_near_a_border(index: BoundaryIndex, windows: dict)
     assert "500" in near.reason
     assert (sharp.township_code, sharp.routed_by, sharp.ambiguous) == (DIPU, "polygon", False)
     assert (picked.routed_by, picked.ambiguous) == ("polygon", False)
+
+
+def test_near_a_border_the_chosen_village_decides(index: BoundaryIndex, windows: dict) -> None:
+    # Just inside 递铺街道, 150 m from 孝丰镇, every other township over 1.5 km away.
+    point = border_point(dict(demo_rows()), DIPU, XIAOFENG, 150.0)
+    assert index.locate(*point) == DIPU
+    common = {
+        "household_village": None,
+        "windows_by_township": windows,
+        "nearest_within_m": 5000.0,
+        "county_fallback": "330523",
+        "index": index,
+    }
+
+    # The GPS cannot tell the two apart: the village chosen in the neighbour decides.
+    near = route(point=point, accuracy_m=500.0, village_code=f"{XIAOFENG}203", **common)
+    assert (near.township_code, near.routed_by, near.ambiguous) == (XIAOFENG, "village_code", True)
+    assert near.county_code == "330523" and "500" in near.reason
+
+    # A sharp fix is no doubt: the polygon wins over the village.
+    sharp = route(point=point, accuracy_m=20.0, village_code=f"{XIAOFENG}203", **common)
+    assert (sharp.township_code, sharp.routed_by, sharp.ambiguous) == (DIPU, "polygon", False)
+
+    # A village of the township the point is in, or of one the GPS cannot reach: the polygon
+    # wins, still marked for the clerk.
+    for village in (f"{DIPU}001", f"{HANGGAI}200", None):
+        result = route(point=point, accuracy_m=500.0, village_code=village, **common)
+        assert (result.township_code, result.routed_by, result.ambiguous) == (
+            DIPU,
+            "polygon",
+            True,
+        ), village
+
+    # A neighbour without a window cannot take it.
+    without = {c: p for c, p in windows.items() if c != XIAOFENG}
+    result = route(
+        point=point,
+        accuracy_m=500.0,
+        village_code=f"{XIAOFENG}203",
+        **common | {"windows_by_township": without},
+    )
+    assert (result.township_code, result.routed_by) == (DIPU, "polygon")
+
+
+def test_for_someone_else_the_chosen_village_decides(index: BoundaryIndex, windows: dict) -> None:
+    dipu = geometry(index, DIPU).representative_point()
+    common = {
+        "point": (dipu.x, dipu.y),  # the sender's phone, well inside 递铺街道
+        "accuracy_m": 10.0,
+        "household_village": None,
+        "windows_by_township": windows,
+        "nearest_within_m": 5000.0,
+        "county_fallback": "330523",
+        "index": index,
+    }
+
+    elsewhere = route(village_code=f"{HANGGAI}200", village_first=True, **common)
+    assert (elsewhere.township_code, elsewhere.routed_by, elsewhere.ambiguous) == (
+        HANGGAI,
+        "village_code",
+        False,
+    )
+    assert elsewhere.county_code == "330523"
+    # The sender's own request (village_first off) still goes where the phone is.
+    mine = route(village_code=f"{HANGGAI}200", **common)
+    assert (mine.township_code, mine.routed_by) == (DIPU, "polygon")
+    # No village, or one whose township has no window: the phone's point routes it.
+    for village, table in ((None, windows), (f"{HANGGAI}200", {DIPU: windows[DIPU]})):
+        result = route(
+            village_code=village, village_first=True, **common | {"windows_by_township": table}
+        )
+        assert (result.township_code, result.routed_by) == (DIPU, "polygon")
 
 
 def test_township_without_window_is_skipped(index: BoundaryIndex, windows: dict) -> None:

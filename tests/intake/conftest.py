@@ -17,9 +17,11 @@ from backend.demo import DATA_DIR
 from backend.geo.coords import from_wgs84
 from backend.geo.routing import process_index
 from tests.factories import make_user
+from tests.geo.helpers import border_point
 
 BOUNDARIES = DATA_DIR / "boundaries"
 DIPU_VILLAGES = ("330523001001", "330523001200")
+XIAOFENG_VILLAGE = "330523105203"  # 坞上村 of 孝丰镇, the township north of 递铺街道
 
 
 @dataclass(frozen=True)
@@ -29,6 +31,8 @@ class Points:
     dipu: tuple[float, float]
     exclave: tuple[float, float]
     changshuo: tuple[float, float]
+    # In 递铺街道, 150 m from 孝丰镇 and more than 1.5 km from every other township.
+    dipu_by_xiaofeng: tuple[float, float]
 
 
 def _points() -> Points:
@@ -38,7 +42,8 @@ def _points() -> Points:
     parts = sorted(changshuo.geoms, key=lambda g: g.area)
     dipu = shapes["330523001"].representative_point()
     exclave, main = parts[0].representative_point(), parts[-1].representative_point()
-    return Points((dipu.x, dipu.y), (exclave.x, exclave.y), (main.x, main.y))
+    by_xiaofeng = border_point(shapes, "330523001", "330523105", 150.0)
+    return Points((dipu.x, dipu.y), (exclave.x, exclave.y), (main.x, main.y), by_xiaofeng)
 
 
 @pytest.fixture(scope="session")
@@ -82,6 +87,11 @@ def gcj(point: tuple[float, float]) -> dict[str, Any]:
     """A location as a phone on a Chinese map would send it."""
     lng, lat = from_wgs84(point[0], point[1], "gcj02")
     return {"lat": lat, "lng": lng, "coord_type": "gcj02", "accuracy_m": 10}
+
+
+def wgs(point: tuple[float, float], accuracy_m: float | None) -> dict[str, Any]:
+    """A location as the phone's GPS reports it (WGS-84), with its accuracy."""
+    return {"lat": point[1], "lng": point[0], "coord_type": "wgs84", "accuracy_m": accuracy_m}
 
 
 def report_body(location: dict[str, Any] | None = None, **changes: Any) -> dict[str, Any]:

@@ -18,10 +18,12 @@ from tests.factories import auth_headers, make_user, resident_headers
 from tests.intake.conftest import (
     BOUNDARIES,
     DIPU_VILLAGES,
+    XIAOFENG_VILLAGE,
     Points,
     gcj,
     mobile_login,
     report_body,
+    wgs,
 )
 
 
@@ -363,3 +365,62 @@ async def test_gps_in_the_county_outside_the_grid_is_marked_for_the_clerk(
     page = await client.get(f"/console/leads/{lead.id}")
     assert page.status_code == 200, page.text
     assert "网格外" in page.text
+
+
+async def test_near_a_border_the_village_the_worker_chose_decides(
+    client: httpx.AsyncClient, boundaries: None, points: Points
+) -> None:
+    # Her grid spans both sides of the 递铺街道 / 孝丰镇 border.
+    await make_user(
+        "grid_edge", "grid_worker", "330523001", villages=[*DIPU_VILLAGES, XIAOFENG_VILLAGE]
+    )
+    worker = await mobile_login(client, "grid_edge")
+    subject = {"name": "陈大爷", "village_code": XIAOFENG_VILLAGE}
+    # 150 m inside 递铺街道 with a 500 m fix: the phone cannot tell the two apart.
+    vague = wgs(points.dipu_by_xiaofeng, 500)
+    response = await client.post(
+        "/mobile/v1/reports/", json=report_body(vague, subject=subject), headers=worker
+    )
+    assert response.status_code == 201, response.text
+    body = response.json()
+    assert body["township"]["code"] == "330523105"
+    assert (body["routed_by"], body["ambiguous"], body["outside_grid"]) == (
+        "village_code",
+        True,
+        False,
+    )
+    # The GPS stays on the lead as evidence, as sent.
+    assert body["location"]["lng"] == pytest.approx(points.dipu_by_xiaofeng[0], abs=1e-9)
+    assert body["location"]["lat"] == pytest.approx(points.dipu_by_xiaofeng[1], abs=1e-9)
+    lead = await Lead.get(id=body["id"])
+    assert (lead.township_code, lead.routed_by, lead.ambiguous) == (
+        "330523105",
+        "village_code",
+        True,
+    )
+    assert lead.sent_location is not None and lead.sent_location["accuracy_m"] == 500
+    assert lead.accuracy_m == 500
+
+    # A 20 m fix is no doubt: the polygon wins over the village (marked 网格外 it is not).
+    sharp = wgs(points.dipu_by_xiaofeng, 20)
+    response = await client.post(
+        "/mobile/v1/reports/", json=report_body(sharp, subject=subject), headers=worker
+    )
+    assert response.status_code == 201, response.text
+    body = response.json()
+    assert body["township"]["code"] == "330523001"
+    assert (body["routed_by"], body["ambiguous"], body["outside_grid"]) == ("polygon", False, False)
+
+
+async def test_near_a_border_a_village_outside_the_grid_is_still_refused(
+    client: httpx.AsyncClient, worker: dict, points: Points
+) -> None:
+    # The default worker's grid is 递铺街道 only: 孝丰镇's village is not hers to choose.
+    body = report_body(
+        wgs(points.dipu_by_xiaofeng, 500),
+        subject={"name": "陈大爷", "village_code": XIAOFENG_VILLAGE},
+    )
+    response = await client.post("/mobile/v1/reports/", json=body, headers=worker)
+    assert response.status_code == 403, response.text
+    assert response.json()["type"].endswith("/outside-grid")
+    assert await Lead.all().count() == 0

@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 
 import httpx
+import pytest
 
 from backend.accounts.models import User
 from backend.accounts.service import load_principal
@@ -12,7 +13,7 @@ from backend.intake import service as intake_service
 from backend.intake import triage
 from backend.intake.models import Lead, LeadPhoto, LeadSource
 from tests.harness.wechat_standin import WeChatStandIn
-from tests.intake.conftest import Points, gcj, photos_dir
+from tests.intake.conftest import XIAOFENG_VILLAGE, Points, gcj, photos_dir, wgs
 from tests.mp.conftest import DIPU_VILLAGE, help_body, mp_login
 
 
@@ -339,3 +340,71 @@ async def test_no_tags_and_no_words_still_reach_the_window(
     assert response.status_code == 201, response.text
     lead = await Lead.get(id=response.json()["id"])
     assert lead.hardship == [] and "电话联系" in lead.description and not lead.urgent
+
+
+HANGGAI_VILLAGE = "330523104001"  # 高小社区 of 杭垓镇, far from 递铺街道
+
+
+async def test_for_someone_else_their_village_decides_not_my_phone(
+    client: httpx.AsyncClient, resident: dict, points: Points
+) -> None:
+    # She is in 递铺街道 and asks for her mother, who lives in 杭垓镇.
+    body = help_body(
+        gcj(points.dipu),
+        for_self=False,
+        relation="女儿",
+        subject={"name": "李桂花", "village_code": HANGGAI_VILLAGE},
+    )
+    response = await client.post("/mp/v1/help-requests", json=body, headers=resident)
+    assert response.status_code == 201, response.text
+    item = response.json()
+    assert item["township"]["code"] == "330523104"
+    assert item["number"].startswith("330523104-")
+    assert item["window"]["name"].startswith("杭垓镇")
+    lead = await Lead.get(id=item["id"])
+    assert (lead.township_code, lead.routed_by, lead.ambiguous) == (
+        "330523104",
+        "village_code",
+        False,
+    )
+    # Her phone's point is kept as evidence of where the request came from.
+    assert lead.lng is not None and lead.lat is not None
+    assert (lead.lng, lead.lat) == (
+        pytest.approx(points.dipu[0], abs=1e-6),
+        pytest.approx(points.dipu[1], abs=1e-6),
+    )
+    assert lead.sent_location is not None and lead.sent_location["coord_type"] == "gcj02"
+
+
+async def test_for_myself_my_phone_decides_over_the_village(
+    client: httpx.AsyncClient, resident: dict, points: Points
+) -> None:
+    # 急难型 help goes where the person is: her own request follows her phone.
+    body = help_body(gcj(points.dipu), subject={"name": "王秀英", "village_code": HANGGAI_VILLAGE})
+    response = await client.post("/mp/v1/help-requests", json=body, headers=resident)
+    assert response.status_code == 201, response.text
+    assert response.json()["township"]["code"] == "330523001"
+    lead = await Lead.get(id=response.json()["id"])
+    assert (lead.routed_by, lead.ambiguous) == ("polygon", False)
+
+
+async def test_for_myself_near_a_border_my_village_decides(
+    client: httpx.AsyncClient, resident: dict, points: Points
+) -> None:
+    # 150 m inside 递铺街道 with a 500 m fix: the village she says she is in decides.
+    body = help_body(
+        wgs(points.dipu_by_xiaofeng, 500),
+        subject={"name": "王秀英", "village_code": XIAOFENG_VILLAGE},
+    )
+    response = await client.post("/mp/v1/help-requests", json=body, headers=resident)
+    assert response.status_code == 201, response.text
+    assert response.json()["township"]["code"] == "330523105"
+    lead = await Lead.get(id=response.json()["id"])
+    assert (lead.routed_by, lead.ambiguous) == ("village_code", True)
+    sharp = help_body(
+        wgs(points.dipu_by_xiaofeng, 20),
+        subject={"name": "王秀英", "village_code": XIAOFENG_VILLAGE},
+    )
+    response = await client.post("/mp/v1/help-requests", json=sharp, headers=resident)
+    assert response.status_code == 201, response.text
+    assert response.json()["township"]["code"] == "330523001"
