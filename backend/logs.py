@@ -13,8 +13,15 @@ import structlog
 
 # Mainland ID numbers (18 or 15 digits, last may be X) and mobile numbers. Logs never need them;
 # anything that slipped into an event is masked before it is written.
-_ID_RE = re.compile(r"(?<!\d)(\d{6})\d{8,11}([\dXx])(?!\d)")
-_PHONE_RE = re.compile(r"(?<!\d)(1[3-9]\d)\d{4}(\d{4})(?!\d)")
+# ID numbers as the API accepts them: 18 or 15 digits, or the groups 6-8-4 / 6-6-3 written with
+# spaces or dashes between them ("330523 19900101 1238").
+_ID_RE = re.compile(
+    r"(?<![\dA-Za-z])(\d{6})(?:[ -]?\d{8}[ -]?\d{3}|\d{8,11}|[ -]\d{6}[ -]\d{2})([\dXx])(?![\d])"
+)
+# Mobile numbers with or without +86 / 0086 / 86 and with spaces or dashes in the usual places
+# ("+86 138 0013 8000", "138-0013-8000"); landlines with their area code ("0572-5123456").
+_PHONE_RE = re.compile(r"(?<!\d)((?:(?:\+|00)?86[ -]?)?1[3-9]\d)[ -]?\d{4}[ -]?(\d{4})(?!\d)")
+_LANDLINE_RE = re.compile(r"(?<!\d)(0\d{2,3}[ -])\d{3,4}(\d{4})(?!\d)")
 _SENSITIVE_KEYS = frozenset(
     {
         "password",
@@ -34,7 +41,8 @@ _SENSITIVE_KEYS = frozenset(
 def scrub_text(text: str) -> str:
     """Mask ID numbers and phone numbers inside free text."""
     text = _ID_RE.sub(lambda m: f"{m.group(1)}********{m.group(2)}", text)
-    return _PHONE_RE.sub(lambda m: f"{m.group(1)}****{m.group(2)}", text)
+    text = _PHONE_RE.sub(lambda m: f"{m.group(1)}****{m.group(2)}", text)
+    return _LANDLINE_RE.sub(lambda m: f"{m.group(1)}****{m.group(2)}", text)
 
 
 def _scrub(value: Any, key: str | None = None) -> Any:

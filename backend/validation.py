@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
@@ -73,8 +74,44 @@ def field_errors(exc: ValidationError) -> list[dict[str, str]]:
     return errors
 
 
+# C0 control characters other than tab, newline and carriage return: PostgreSQL cannot store
+# NUL in text, and none of them belongs in a name, an address or a description.
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+def control_character_field(data: Any, path: str = "") -> str | None:
+    """The path of the first string (key or value) holding a control character, else None."""
+    if isinstance(data, str):
+        return path or "body" if _CONTROL.search(data) else None
+    if isinstance(data, dict):
+        for key, value in data.items():
+            here = f"{path}.{key}" if path else str(key)
+            if isinstance(key, str) and _CONTROL.search(key):
+                return here
+            found = control_character_field(value, here)
+            if found:
+                return found
+    if isinstance(data, list):
+        for i, value in enumerate(data):
+            found = control_character_field(value, f"{path}.{i}" if path else str(i))
+            if found:
+                return found
+    return None
+
+
+def refuse_control_characters(data: Any) -> None:
+    """422 naming the field when any string holds a control character (NUL and the like)."""
+    field = control_character_field(data)
+    if field is not None:
+        raise ValidationFailed(
+            f"请检查以下内容：{field}: 含有不可见的控制字符，请删除后重试",
+            errors=[{"field": field, "message": "含有不可见的控制字符，请删除后重试"}],
+        )
+
+
 def parse_model(model: type[M], data: Any) -> M:
     """Validate already-decoded data against a model; 422 with per-field messages."""
+    refuse_control_characters(data)
     try:
         return model.model_validate(data)
     except ValidationError as exc:

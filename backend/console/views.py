@@ -53,7 +53,7 @@ from backend.intake.models import (
     LeadStatus,
     PhotoStatus,
 )
-from backend.validation import parse_model
+from backend.validation import parse_model, refuse_control_characters
 from backend.windows import service as windows_service
 from backend.windows.catalog import CATEGORIES, DEPARTMENTS
 from backend.windows.schemas import WindowIn
@@ -148,8 +148,9 @@ def page(*, roles: Iterable[Role] = CONSOLE_ROLES) -> Callable[[PageHandler], Pa
 def form_value(request: Request, name: str) -> str:
     """One field of a posted form, stripped ('' when absent)."""
     form = request.form
-    value = form.get(name) if form is not None else None
-    return (value or "").strip()
+    value = (form.get(name) if form is not None else None) or ""
+    refuse_control_characters({name: value})
+    return value.strip()
 
 
 # --- login and logout ------------------------------------------------------------------------
@@ -692,7 +693,8 @@ async def reveal(request: Request, lead_id: str, principal: Principal) -> HTTPRe
 
 def _version(request: Request) -> int:
     value = form_value(request, "version")
-    if not value.isdigit():
+    # isdigit() alone takes "²" and other digits int() refuses.
+    if not (value.isascii() and value.isdigit()) or len(value) > 9:
         raise ValidationFailed(
             "表单缺少版本号，请刷新页面后重试", errors=[{"field": "version", "message": "无效"}]
         )

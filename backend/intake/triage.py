@@ -1116,24 +1116,29 @@ async def transfer_lead(
                 "township": to_township,
                 "county": lead.county_code,
                 "reason": text,
+                # Links to the old window's leads: numbers the sending side may read.
                 "duplicates_dropped": dropped,
-                "duplicates_found": found,
             },
             jurisdiction=old,
         )
-        if old[:6] != lead.county_code:
-            # The sending row lies in the old county's trail; the receiving county's
-            # approver and supervisors read theirs, so the arrival is written there too.
-            await record_event(
-                actor_id=principal.user_id,
-                actor_label=principal.label,
-                action="lead.transfer_in",
-                entity="lead",
-                entity_id=str(lead.id),
-                jurisdiction=to_township,
-                after={"from": old, "reason": text, "number": lead.number},
-                using_db=conn,
-            )
+        # The sending row lies in the old window's trail; the receiving side's approvers and
+        # supervisors read theirs, so the arrival is written there, with the duplicates found
+        # in the new window (numbers the sending side must not learn).
+        await record_event(
+            actor_id=principal.user_id,
+            actor_label=principal.label,
+            action="lead.transfer_in",
+            entity="lead",
+            entity_id=str(lead.id),
+            jurisdiction=to_township,
+            after={
+                "from": old,
+                "reason": text,
+                "number": lead.number,
+                "duplicates_found": found,
+            },
+            using_db=conn,
+        )
     return lead
 
 

@@ -507,6 +507,16 @@ async def test_stale_forms_and_bad_input_change_nothing(
         f"{base}/merge", data={"csrf_token": csrf, "version": "2", "into": "330523001-2000-99999"}
     )
     assert_page(unknown, 404, "找不到编号为")
+    # A superscript two is a digit to str.isdigit() but not to int(); a NUL cannot be stored.
+    odd_version = await console.post(
+        f"{base}/close", data={"csrf_token": csrf, "version": "2²", "reason": "duplicate"}
+    )
+    assert_page(odd_version, 422, "表单缺少版本号")
+    nul = await console.post(
+        f"{base}/close",
+        data={"csrf_token": csrf, "version": "2", "reason": "other", "note": "已核实\x00"},
+    )
+    assert_page(nul, 422, "不可见的控制字符")
     row = await Lead.get(id=lead["id"])
     assert row.status == LeadStatus.ACKNOWLEDGED and row.version == 2
     assert not await Referral.filter(lead_id=lead["id"]).exists()

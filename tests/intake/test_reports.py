@@ -424,3 +424,14 @@ async def test_near_a_border_a_village_outside_the_grid_is_still_refused(
     assert response.status_code == 403, response.text
     assert response.json()["type"].endswith("/outside-grid")
     assert await Lead.all().count() == 0
+
+
+async def test_a_nul_in_the_text_is_refused_and_nothing_is_written(
+    client: httpx.AsyncClient, worker: dict, points: Points
+) -> None:
+    body = report_body(gcj(points.dipu), description="独居老人\u0000需要上门")
+    response = await client.post("/mobile/v1/reports/", json=body, headers=worker)
+    assert response.status_code == 422, response.text
+    assert response.json()["errors"][0]["field"] == "description"
+    assert "控制字符" in response.json()["detail"]
+    assert await Lead.all().count() == 0

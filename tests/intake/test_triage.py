@@ -880,7 +880,12 @@ async def test_transfer_rechecks_duplicate_links(
     audit = await AuditEvent.get(action="lead.transfer", entity_id=twin["id"])
     assert audit.after is not None
     assert audit.after["duplicates_dropped"] == [first["number"]]
-    assert audit.after["duplicates_found"] == [there["number"]]
+    # The new window's duplicates are in the arrival row of its trail, not the sender's.
+    assert "duplicates_found" not in audit.after
+    assert there["number"] not in str(audit.before) + str(audit.after)
+    arrival = await AuditEvent.get(action="lead.transfer_in", entity_id=twin["id"])
+    assert arrival.jurisdiction == CHANGSHUO and arrival.after is not None
+    assert arrival.after["duplicates_found"] == [there["number"]]
 
 
 async def test_a_clerk_transfers_within_the_county_only_an_approver_across(

@@ -70,6 +70,16 @@ async def test_validation_errors_name_each_field(client: httpx.AsyncClient) -> N
     assert by_field["extra"] == "不认识的字段，请删除"
 
 
+async def test_control_characters_are_refused_with_the_field(client: httpx.AsyncClient) -> None:
+    response = await client.post(
+        "/api/v1/auth/login", json={"username": "wang\u0000", "password": "long-enough-pw"}
+    )
+    body = assert_problem(response, 422, "validation-failed")
+    assert body["errors"] == [
+        {"field": "username", "message": "含有不可见的控制字符，请删除后重试"}
+    ]
+
+
 async def test_oversized_body_is_refused(client: httpx.AsyncClient) -> None:
     response = await client.post(
         "/api/v1/auth/login",

@@ -106,3 +106,33 @@ async def test_an_unhandled_error_is_logged_scrubbed(
     out = capsys.readouterr().out
     assert_clean(out)
     assert any("Traceback" in entry.get("exception", "") for entry in _lines(out)), out
+
+
+@pytest.mark.parametrize(
+    ("text", "masked"),
+    [
+        # Every form the API accepts for an ID number or a phone, masked by hand.
+        ("330523198001011234", "330523********4"),
+        ("33052319800101123X", "330523********X"),
+        ("330523800101123", "330523********3"),  # the 15-digit first-generation form
+        ("330523 19800101 1234", "330523********4"),
+        ("330523-19800101-1234", "330523********4"),
+        ("830000199001010012", "830000********2"),  # a Taiwan residents' residence permit
+        ("13812345678", "138****5678"),
+        ("+8613812345678", "+86138****5678"),
+        ("+86 138 1234 5678", "+86 138****5678"),
+        ("8613812345678", "86138****5678"),
+        ("138 1234 5678", "138****5678"),
+        ("138-1234-5678", "138****5678"),
+        ("0572-5123456", "0572-****3456"),
+        ("path /mobile/v1/reports/8613812345678", "path /mobile/v1/reports/86138****5678"),
+        # Not personal: left as they are.
+        ("330523001-2026-00042", "330523001-2026-00042"),
+        ("2026-12-01 19:46:25", "2026-12-01 19:46:25"),
+        ("ts 1733000000123", "ts 1733000000123"),
+    ],
+)
+def test_scrub_text_masks_every_accepted_form(text: str, masked: str) -> None:
+    from backend.logs import scrub_text
+
+    assert scrub_text(text) == masked
