@@ -72,11 +72,15 @@ def body_limit(path: str) -> int:
 
 async def refuse_oversized_body(request: Request, **_: Any) -> None:
     """413 from the Content-Length alone, before the body is read (http.routing.after)."""
-    declared = request.headers.get("content-length")
-    if declared is None or not declared.isdigit():
-        return  # chunked: read up to DRAIN_LIMIT, then the handler checks what arrived
     path = request.route.path if request.route else request.path
     limit = body_limit("/" + path.lstrip("/"))
+    declared = request.headers.get("content-length")
+    if declared is None or not declared.isdigit():
+        # Chunked (no length to judge by): Sanic stops reading once the route's limit is
+        # passed (413, then the connection closes), so no one can make us buffer 64 MB.
+        if request.stream is not None:
+            request.stream.request_max_size = limit
+        return
     if int(declared) <= limit:
         return
     if limit == UPLOAD_BODY_LIMIT:

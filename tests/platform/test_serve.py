@@ -306,6 +306,30 @@ async def test_an_oversized_upload_is_answered_413_before_the_client_reads(
     assert report.json()["photos"] == []  # nothing kept of either
 
 
+def test_a_chunked_body_is_cut_off_at_the_routes_limit(served: Served) -> None:
+    # 1 MB in 64 KB chunks (the JSON limit, not over it), then the header of one more chunk
+    # and nothing else: the server must answer now, not wait to buffer up to 64 MB.
+    host, port = served.base.removeprefix("http://").split(":")
+    with socket.create_connection((host, int(port)), timeout=30) as conn:
+        conn.sendall(
+            b"POST /api/v1/auth/login HTTP/1.1\r\nHost: yimen.test\r\n"
+            b"Content-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n"
+        )
+        chunk = b"x" * 65536
+        for _ in range(16):
+            conn.sendall(b"10000\r\n" + chunk + b"\r\n")
+        conn.sendall(b"10000\r\n")
+        answer = b""
+        while b"\r\n\r\n" not in answer:
+            part = conn.recv(65536)
+            if not part:
+                break
+            answer += part
+    head = answer.split(b"\r\n", 1)[0]
+    assert head.startswith(b"HTTP/1.1 413"), answer[:300]
+    assert b"application/problem+json" in answer.lower()
+
+
 def test_ctrl_c_stops_everything_serve_started(served: Served) -> None:
     served.proc.send_signal(signal.SIGINT)
     output = served.proc.communicate(timeout=60)[0].decode()
