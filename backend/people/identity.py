@@ -24,6 +24,9 @@ _PROVINCES = frozenset(
 )
 
 
+EARLIEST_BIRTH_YEAR = 1900
+
+
 def normalise_id_number(value: str) -> str:
     """An 18-character resident ID (a 15-digit old one is converted), or ValueError."""
     compact = "".join(ric.compact(value).split()).upper()
@@ -44,7 +47,8 @@ def normalise_id_number(value: str) -> str:
         born = ric.get_birth_date(compact)
     except StdnumError:
         raise ValueError("身份证号码中的出生日期不正确") from None
-    if born > datetime.now(UTC).date():
+    # No one alive was born before 1900: such a date is a typing slip, not a person.
+    if born > datetime.now(UTC).date() or born.year < EARLIEST_BIRTH_YEAR:
         raise ValueError("身份证号码中的出生日期不正确")
     return compact
 
