@@ -180,7 +180,9 @@ def create_app(settings: Settings | None = None, *, name: str = "yimen") -> Sani
                 backoff_base=settings.login_backoff_base,
                 backoff_max=settings.login_backoff_max,
                 per_address=settings.login_address_rate_limit,
+                known_days=settings.login_known_days,
             ),
+            secret_key=settings.secret_key,
         )
 
     @app.after_server_stop

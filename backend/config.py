@@ -69,13 +69,15 @@ class Settings:
     # Login attempts are counted before the password is checked. Per name and address: a
     # stranger elsewhere cannot lock a clerk out. Per name from every address: a ceiling of
     # failures, then a lock that doubles from the base with each further failure, up to the
-    # maximum (seconds); addresses the name has signed in from before are spared it. Per
-    # address over every name: against trying one password on many names.
+    # maximum (seconds). Per address over every name: against trying one password on many
+    # names. An address or device (the app's device_id, the console's signed cookie) the name
+    # signed in with within login_known_days is spared both of those, never the first.
     login_rate_limit: str = "10/minute"
     login_user_rate_limit: str = "30/hour"
     login_backoff_base: int = 60
     login_backoff_max: int = 3600
     login_address_rate_limit: str = "60/minute"
+    login_known_days: int = 30
     proxies_count: int = 0
     redis_prefix: str = "yimen:"
     ack_urgent_hours: int = 24
@@ -124,6 +126,8 @@ class Settings:
             raise ConfigError("YIMEN_WECHAT_MP_STATE must be formal, trial or developer")
         if self.workers < 1:
             raise ConfigError("YIMEN_WORKERS must be at least 1")
+        if self.login_known_days < 1:
+            raise ConfigError("YIMEN_LOGIN_KNOWN_DAYS must be at least 1")
         if self.database_url.startswith("sqlite"):
             raise ConfigError(
                 "不再支持 SQLite：YIMEN_DATABASE_URL 须指向 PostgreSQL"
@@ -193,6 +197,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         login_backoff_base=_int("YIMEN_LOGIN_BACKOFF_BASE", get("LOGIN_BACKOFF_BASE", "60")),
         login_backoff_max=_int("YIMEN_LOGIN_BACKOFF_MAX", get("LOGIN_BACKOFF_MAX", "3600")),
         login_address_rate_limit=get("LOGIN_ADDRESS_RATE_LIMIT", "60/minute"),
+        login_known_days=_int("YIMEN_LOGIN_KNOWN_DAYS", get("LOGIN_KNOWN_DAYS", "30")),
         proxies_count=_int("YIMEN_PROXIES_COUNT", get("PROXIES_COUNT", "0")),
         redis_prefix=get("REDIS_PREFIX", "yimen:"),
         ack_urgent_hours=_int("YIMEN_ACK_URGENT_HOURS", get("ACK_URGENT_HOURS", "24")),

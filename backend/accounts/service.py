@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import hmac
 import math
 import time
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -167,20 +168,43 @@ if n >= ceiling then
 end
 return 0
 """
-_KNOWN_ADDRESS_TTL = 30 * 24 * 3600
 _SHANGHAI = ZoneInfo("Asia/Shanghai")
+# The devices a name keeps recognised (the most recent ones): an upper bound on the set.
+_KNOWN_DEVICES_KEPT = 50
+
+
+def _wait(seconds: float) -> tuple[int, str, str]:
+    """Whole seconds to wait, the Beijing time they end and the wait in words."""
+    wait = max(1, math.ceil(seconds))
+    at = (datetime.now(UTC) + timedelta(seconds=wait)).astimezone(_SHANGHAI)
+    spoken = f"{wait} 秒" if wait < 60 else f"{math.ceil(wait / 60)} 分钟"
+    return wait, f"{at:%H:%M:%S}", spoken
 
 
 def _locked(seconds: float) -> TooManyRequests:
     """The 429 a locked login gets: when to try again, in the detail and in Retry-After."""
-    wait = max(1, math.ceil(seconds))
-    at = (datetime.now(UTC) + timedelta(seconds=wait)).astimezone(_SHANGHAI)
-    spoken = f"{wait} 秒" if wait < 60 else f"{math.ceil(wait / 60)} 分钟"
+    wait, at, spoken = _wait(seconds)
     return TooManyRequests(
-        f"登录失败次数过多，已暂时锁定。请在 {at:%H:%M:%S}（北京时间）后再试，约 {spoken}。",
+        f"登录失败次数过多，已暂时锁定。请在 {at}（北京时间）后再试，约 {spoken}。",
         headers={"Retry-After": str(wait)},
         retry_after=wait,
     )
+
+
+def _address_busy(seconds: float) -> TooManyRequests:
+    """The 429 of an address that tried too many names: not this person's failures."""
+    wait, at, spoken = _wait(seconds)
+    return TooManyRequests(
+        f"该网络的登录尝试过多，请在 {at}（北京时间）后再试，约 {spoken}；"
+        "如在办公网络，可稍后重试或联系管理员。",
+        headers={"Retry-After": str(wait)},
+        retry_after=wait,
+    )
+
+
+def app_device(device_id: str | None) -> str | None:
+    """The known-device key of a phone or API client's device_id (None when it sent none)."""
+    return f"app:{device_id}" if device_id else None
 
 
 @dataclass(frozen=True)
@@ -192,6 +216,7 @@ class LoginLimits:
     backoff_base: int = 60
     backoff_max: int = 3600
     per_address: str = "60/minute"
+    known_days: int = 30
 
 
 class LoginService:
@@ -205,6 +230,7 @@ class LoginService:
         redis: Redis,
         prefix: str,
         limits: LoginLimits,
+        secret_key: str,
     ) -> None:
         self.tokens = tokens
         self._limiter = MovingWindowRateLimiter(limiter_storage)
@@ -215,29 +241,48 @@ class LoginService:
         self._name = parse(limits.per_name)
         self._limits = limits
         self._gate = redis.register_script(_NAME_GATE)
+        self._known_ttl = limits.known_days * 24 * 3600
+        self._device_key = hashlib.sha256(b"yimen known device\x00" + secret_key.encode()).digest()
 
-    def _name_keys(self, username: str) -> tuple[str, str, str]:
+    def _name_keys(self, username: str) -> tuple[str, str, str, str]:
         # Hashed: any characters a name may hold, and one hash slot per name on a cluster.
         tag = hashlib.sha256(username.lower().encode()).hexdigest()[:32]
         base = f"{self._prefix}{{{tag}}}:"
-        return base + "n", base + "lock", base + "known"
+        return base + "n", base + "lock", base + "known", base + "dev"
 
     @staticmethod
     def _address_id(client_ip: str) -> str:
         return hashlib.sha256(client_ip.encode()).hexdigest()[:32]
 
-    async def _count(self, limit: RateLimitItem, *key: str) -> None:
+    def _device_hash(self, device: str) -> str:
+        # Keyed: a copy of Redis does not give away device ids to present.
+        return hmac.new(self._device_key, device.encode(), hashlib.sha256).hexdigest()[:32]
+
+    async def _count(
+        self,
+        limit: RateLimitItem,
+        *key: str,
+        refusal: Callable[[float], TooManyRequests] = _locked,
+    ) -> None:
         # hit() is one Lua script: counting and deciding are one step, so parallel attempts
         # cannot all pass a check made before any of them was counted.
         if not await self._limiter.hit(limit, *key):
             stats = await self._limiter.get_window_stats(limit, *key)
-            raise _locked(stats.reset_time - time.time())
+            raise refusal(stats.reset_time - time.time())
 
-    async def _count_name(self, username: str, client_ip: str) -> bool:
-        """Count an attempt against the name's ceiling; False when this address is spared it."""
-        count_key, lock_key, known_key = self._name_keys(username)
-        if await self._redis.sismember(known_key, self._address_id(client_ip)):
-            return False
+    async def _is_known(self, username: str, client_ip: str, device: str | None) -> bool:
+        """Whether the name signed in from this address, or with this device, lately."""
+        _count_key, _lock_key, known_key, device_key = self._name_keys(username)
+        async with self._redis.pipeline(transaction=False) as pipe:
+            pipe.sismember(known_key, self._address_id(client_ip))
+            pipe.zscore(device_key, self._device_hash(device) if device else "-")
+            address_known, device_seen = await pipe.execute()
+        recent = device_seen is not None and float(device_seen) >= time.time() - self._known_ttl
+        return bool(address_known) or recent
+
+    async def _count_name(self, username: str) -> None:
+        """Count an attempt against the name's ceiling (429 while the name is locked)."""
+        count_key, lock_key, _known_key, _device_key = self._name_keys(username)
         window = max(self._name.get_expiry(), self._limits.backoff_max * 2)
         locked_ms = await self._gate(
             keys=[count_key, lock_key],
@@ -245,7 +290,17 @@ class LoginService:
         )
         if int(locked_ms) > 0:
             raise _locked(int(locked_ms) / 1000)
-        return True
+
+    async def remember_device(self, username: str, device: str) -> None:
+        """Record that the name signed in with this device now (after a successful login)."""
+        *_keys, device_key = self._name_keys(username)
+        now = time.time()
+        async with self._redis.pipeline(transaction=True) as pipe:
+            pipe.zadd(device_key, {self._device_hash(device): now})
+            pipe.zremrangebyscore(device_key, "-inf", now - self._known_ttl)
+            pipe.zremrangebyrank(device_key, 0, -_KNOWN_DEVICES_KEPT - 1)
+            pipe.expire(device_key, self._known_ttl)
+            await pipe.execute()
 
     async def login(
         self,
@@ -255,12 +310,21 @@ class LoginService:
         client_ip: str,
         kinds: Sequence[UserKind],
         device_id: str | None = None,
+        device: str | None = None,
     ) -> tuple[User, TokenPair]:
-        """Check a password login; the attempt is counted first, then the password checked."""
+        """Check a password login; the attempt is counted first, then the password checked.
+
+        `device_id` goes into the tokens. `device` names what the attempt comes from for the
+        known-device check (`app_device(device_id)`, the console's cookie id): an address or
+        device this name signed in with lately is spared the per-address and per-name
+        limits, never the per-name-and-address one nor the password.
+        """
         name = username.lower()
         await self._count(self._pair, "login-pair", name, client_ip)
-        await self._count(self._address, "login-ip", client_ip)
-        counted_for_name = await self._count_name(name, client_ip)
+        known = await self._is_known(name, client_ip, device)
+        if not known:
+            await self._count(self._address, "login-ip", client_ip, refusal=_address_busy)
+            await self._count_name(name)
         user = await User.filter(username=username).first()
         # argon2 takes a fifth of a second of CPU: off the event loop.
         ok = await asyncio.to_thread(
@@ -271,14 +335,17 @@ class LoginService:
         if _hasher.check_needs_rehash(user.password_hash or ""):
             user.password_hash = hash_password(password)
             await user.save(update_fields=["password_hash"])
-        count_key, _lock_key, known_key = self._name_keys(name)
+        count_key, _lock_key, known_key, _device_key = self._name_keys(name)
         async with self._redis.pipeline(transaction=True) as pipe:
-            if counted_for_name:
+            if not known:
                 pipe.decr(count_key)
-            # Signed in from here: failures elsewhere no longer lock this address out.
+            # Signed in from here: failures elsewhere, and other names tried from this
+            # address, no longer lock this address out.
             pipe.sadd(known_key, self._address_id(client_ip))
-            pipe.expire(known_key, _KNOWN_ADDRESS_TTL)
+            pipe.expire(known_key, self._known_ttl)
             await pipe.execute()
+        if device:
+            await self.remember_device(name, device)
         await self._limiter.clear(self._pair, "login-pair", name, client_ip)
         return user, await self.tokens.issue(user.id, device_id=device_id)
 

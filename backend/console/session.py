@@ -27,6 +27,11 @@ COOKIE = "yimen_console"
 # nonce kept in this cookie instead (so a foreign site cannot log a browser into its account).
 LOGIN_COOKIE = "yimen_console_login"
 COOKIE_PATH = "/console"
+# A browser a clerk signed in with: HMACs of (random id, username) for the last few names
+# that signed in with it. Presented at the login form, it spares the clerk the per-name and
+# per-address limits others can exhaust (the login service also checks it is recent).
+DEVICE_COOKIE = "yimen_console_device"
+DEVICE_NAMES_KEPT = 8
 CSRF_FIELD = "csrf_token"
 CSRF_HEADER = "x-csrf-token"
 # However busy the clerk, a console login ends after a working day.
@@ -62,6 +67,10 @@ class SessionStore:
         self._login_key = hashlib.sha256(
             b"yimen console login form\x00" + settings.secret_key.encode()
         ).digest()
+        self._device_key = hashlib.sha256(
+            b"yimen console known device\x00" + settings.secret_key.encode()
+        ).digest()
+        self._device_ttl = settings.login_known_days * 24 * 3600
         self.secure = settings.env != "development"
 
     async def create(self, *, user_id: uuid.UUID) -> tuple[str, Session]:
@@ -111,6 +120,50 @@ class SessionStore:
         if not nonce or not token or len(nonce) > 128:
             return False
         return hmac.compare_digest(self.login_token(nonce), token)
+
+    def _device_signature(self, device_id: str, username: str) -> str:
+        message = f"{device_id}\x00{username.lower()}".encode()
+        return hmac.new(self._device_key, message, hashlib.sha256).hexdigest()[:32]
+
+    @staticmethod
+    def _device_parts(cookie: str | None) -> tuple[str | None, list[str]]:
+        if not cookie or len(cookie) > 64 + 33 * DEVICE_NAMES_KEPT:
+            return None, []
+        device_id, *signatures = cookie.split("~")
+        if not 16 <= len(device_id) <= 64 or not all(c.isalnum() or c in "-_" for c in device_id):
+            return None, []
+        return device_id, signatures[:DEVICE_NAMES_KEPT]
+
+    def known_device(self, cookie: str | None, username: str) -> str | None:
+        """The known-device key of a browser's cookie if it is signed for this name, or None."""
+        device_id, signatures = self._device_parts(cookie)
+        if device_id is None:
+            return None
+        expected = self._device_signature(device_id, username)
+        if any(hmac.compare_digest(expected, s) for s in signatures):
+            return f"console:{device_id}"
+        return None
+
+    def device_cookie(self, cookie: str | None, username: str) -> tuple[str, str]:
+        """The cookie after this name signed in with the browser, and its known-device key."""
+        device_id, signatures = self._device_parts(cookie)
+        if device_id is None:
+            device_id, signatures = secrets.token_urlsafe(16), []
+        mine = self._device_signature(device_id, username)
+        kept = [mine, *[s for s in signatures if s != mine]][:DEVICE_NAMES_KEPT]
+        return "~".join([device_id, *kept]), f"console:{device_id}"
+
+    def set_device_cookie(self, response: HTTPResponse, value: str) -> None:
+        """Hand the browser its known-device cookie (as long-lived as a known device)."""
+        response.add_cookie(
+            DEVICE_COOKIE,
+            value,
+            path=COOKIE_PATH,
+            httponly=True,
+            samesite="Lax",
+            secure=self.secure,
+            max_age=self._device_ttl,
+        )
 
     def set_cookie(self, response: HTTPResponse, session_id: str) -> None:
         """Hand the session id to the browser (not readable by scripts, not sent cross-site)."""
@@ -199,22 +252,34 @@ def _is_form(request: Request) -> bool:
     return content_type.startswith(("application/x-www-form-urlencoded", "multipart/form-data"))
 
 
-async def login(request: Request, *, username: str, password: str) -> tuple[str, Principal]:
-    """Check a staff login (rate-limited like the API's); returns a new session's cookie value."""
+async def login(request: Request, *, username: str, password: str) -> tuple[str, Principal, str]:
+    """Check a staff login (rate-limited like the API's).
+
+    Returns a new session's cookie value, the principal and the browser's known-device cookie.
+    """
+    store = sessions(request)
+    presented = request.cookies.get(DEVICE_COOKIE)
+    # Only a cookie signed for this name is a known device for it.
+    known = store.known_device(presented, username)
     user, pair = await request.app.ctx.login.login(
         username=username,
         password=password,
         client_ip=client_ip(request),
         kinds=(UserKind.STAFF,),
+        device=known,
     )
+    device_cookie, device = store.device_cookie(presented, username)
+    if known is None:
+        # First sign-in with this browser for the name: it is known from now on.
+        await request.app.ctx.login.remember_device(username, device)
     # The console authenticates by cookie: the bearer tokens a login issues are not needed.
     claims = await request.app.ctx.tokens.verify_access(pair.access_token)
     await request.app.ctx.tokens.revoke_family(claims.family)
-    session_id, session = await sessions(request).create(user_id=user.id)
+    session_id, session = await store.create(user_id=user.id)
     principal = await load_principal(
         user_id=user.id, token_id=SESSION_KIND, family=session.key[:32]
     )
-    return session_id, principal
+    return session_id, principal, device_cookie
 
 
 def new_nonce() -> str:

@@ -211,7 +211,7 @@ async def login_submit(request: Request) -> HTTPResponse:
             request, status=422, error="请填写用户名和密码", username=username, next_url=next_url
         )
     try:
-        session_id, _principal = await sessions.login(
+        session_id, _principal, device_cookie = await sessions.login(
             request, username=username, password=password[:256]
         )
     except (Unauthorized, TooManyRequests) as problem:
@@ -225,6 +225,7 @@ async def login_submit(request: Request) -> HTTPResponse:
         )
     response = redirect(next_url, status=303)
     store.set_cookie(response, session_id)
+    store.set_device_cookie(response, device_cookie)
     store.clear_cookie(response, sessions.LOGIN_COOKIE)
     return security_headers(request, response)
 

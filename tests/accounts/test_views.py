@@ -18,7 +18,7 @@ from backend.accounts.tokens import TokenStore
 from backend.config import Settings
 from backend.errors import PROBLEM_BASE, PROBLEM_CONTENT_TYPE
 from backend.integrity.models import AuditEvent
-from tests.console.conftest import csrf_of
+from tests.console.conftest import csrf_of, form_login
 from tests.factories import PASSWORD, login, make_user
 
 LOGIN = "/api/v1/auth/login"
@@ -30,11 +30,24 @@ OTHER_IP = "198.51.100.9"
 
 
 @pytest.fixture
-def settings(settings: Settings) -> Settings:
-    """A small name ceiling and a one-second backoff, so the backoff can be watched."""
-    return settings.with_overrides(
-        login_user_rate_limit="12/hour", login_backoff_base=1, login_backoff_max=8
-    )
+def settings(settings: Settings, request: pytest.FixtureRequest) -> Settings:
+    """A small name ceiling and a one-second backoff, so the backoff can be watched.
+
+    A test parametrizes `settings` (indirect) to change more.
+    """
+    changes = {
+        "login_user_rate_limit": "12/hour",
+        "login_backoff_base": 1,
+        "login_backoff_max": 8,
+        "login_address_rate_limit": "20/minute",
+    }
+    return settings.with_overrides(**changes | getattr(request, "param", {}))
+
+
+# A lock that outlasts the test: what follows it does not race its end.
+LONG_LOCK = pytest.mark.parametrize(
+    "settings", [{"login_backoff_base": 120, "login_backoff_max": 240}], indirect=True
+)
 
 
 @pytest.fixture
@@ -271,6 +284,122 @@ async def test_a_successful_login_clears_the_name_and_address_counter(
     # Four more from a fresh address: eight in all, but only four since the last success.
     await fail(other_client, "zhang", 4)
     await login(other_client, "zhang")
+
+
+async def lock_the_name(app: Any, username: str) -> None:
+    """Fail for a name from fresh addresses until its ceiling is reached and it is locked."""
+    ceiling = int(app.ctx.settings.login_user_rate_limit.split("/")[0])
+    attackers = await clients_from(app, ceiling // 4 + 1)
+    try:
+        for attacker in attackers:
+            for _ in range(min(4, ceiling)):
+                await fail(attacker, username, 1)
+                ceiling -= 1
+    finally:
+        for attacker in attackers:
+            await attacker.aclose()
+
+
+def client_at(app: Any, address: str, base_url: str = "http://yimen.test") -> httpx.AsyncClient:
+    """A client from this address."""
+    transport = httpx.ASGITransport(app=app, client=(address, 40000))
+    return httpx.AsyncClient(transport=transport, base_url=base_url)
+
+
+MOBILE_LOGIN = "/mobile/v1/auth/login"
+
+
+@LONG_LOCK
+@pytest.mark.parametrize(
+    ("path", "role"), [(MOBILE_LOGIN, "grid_worker"), (LOGIN, "township_head")]
+)
+async def test_a_known_device_gets_in_from_a_new_address_while_the_name_is_locked(
+    app: Any, client: httpx.AsyncClient, geo: None, path: str, role: str
+) -> None:
+    villages = ["330523001001"] if role == "grid_worker" else []
+    await make_user("li", role, "330523001", villages=villages)
+    body = {"username": "li", "password": PASSWORD, "device_id": "phone-li"}
+    assert (await client.post(path, json=body)).status_code == 200
+    await lock_the_name(app, "li")
+    # The worker's phone is on another mobile address now: the device is recognised.
+    async with client_at(app, "192.0.2.250") as moved:
+        response = await moved.post(path, json=body)
+        assert response.status_code == 200, response.text
+        # The password is still checked ...
+        wrong = await moved.post(path, json=body | {"password": "wrong pw"})
+        assert_unauthorized(wrong, "invalid-credentials")
+        # Exempt attempts are still limited per name and address (5 a minute in tests).
+        statuses = [
+            (await moved.post(path, json=body | {"password": f"wrong {i}"})).status_code
+            for i in range(5)
+        ]
+        assert statuses[-1] == 429, statuses
+
+
+@LONG_LOCK
+async def test_a_console_known_device_cookie_gets_in_from_a_new_address_while_locked(
+    app: Any, client: httpx.AsyncClient, geo: None
+) -> None:
+    await make_user("dipu_clerk", "window_clerk", "330523001")
+    client.base_url = httpx.URL("https://yimen.test")  # the console's cookies are Secure
+    response = await form_login(client, "dipu_clerk")
+    assert response.status_code == 303, response.text
+    cookie = next(
+        c for c in response.headers.get_list("set-cookie") if c.startswith("yimen_console_device=")
+    )
+    assert "HttpOnly" in cookie and "Secure" in cookie and "SameSite=Lax" in cookie
+    assert "Max-Age=2592000" in cookie  # thirty days
+    value = client.cookies["yimen_console_device"]
+    assert "dipu_clerk" not in value
+    await lock_the_name(app, "dipu_clerk")
+    async with client_at(app, "192.0.2.251", "https://yimen.test") as browser:
+        # A browser without the cookie, or with a forged one, is refused while locked ...
+        refused = await form_login(browser, "dipu_clerk")
+        assert refused.status_code == 429 and "登录失败次数过多" in refused.text
+        browser.cookies.set("yimen_console_device", value[:-4] + "0000", path="/console")
+        assert (await form_login(browser, "dipu_clerk")).status_code == 429
+        # ... the clerk's own browser, on a new network, gets in (with the right password).
+        browser.cookies.set("yimen_console_device", value, path="/console")
+        assert (await form_login(browser, "dipu_clerk", "wrong pw")).status_code == 401
+        assert (await form_login(browser, "dipu_clerk")).status_code == 303
+    # The cookie is bound to the name: it does not exempt another clerk.
+    await make_user("dipu_other", "window_clerk", "330523001")
+    await lock_the_name(app, "dipu_other")
+    async with client_at(app, "192.0.2.252", "https://yimen.test") as browser:
+        browser.cookies.set("yimen_console_device", value, path="/console")
+        assert (await form_login(browser, "dipu_other")).status_code == 429
+
+
+async def test_invented_names_from_a_shared_address_do_not_lock_out_a_known_person(
+    app: Any, client: httpx.AsyncClient, geo: None
+) -> None:
+    await make_user("zhang", "township_head", "330523001")
+    await make_user("grid_z", "grid_worker", "330523001", villages=["330523001001"])
+    await make_user("newcomer", "window_clerk", "330523001")
+    await login(client, "zhang")  # the clerk has signed in from this office before
+    mobile = {"username": "grid_z", "password": PASSWORD, "device_id": "phone-z"}
+    async with client_at(app, "192.0.2.253") as elsewhere:
+        assert (await elsewhere.post(MOBILE_LOGIN, json=mobile)).status_code == 200
+    per_address = int(app.ctx.settings.login_address_rate_limit.split("/")[0])
+    # The whole township office is behind one address; someone there tries invented names.
+    for i in range(per_address + 1):
+        response = await client.post(LOGIN, json={"username": f"x{i}", "password": "wrong pw"})
+        if response.status_code != 401:
+            break
+    assert i >= per_address - 1, i
+    problem = assert_problem(response, 429, "too-many-requests")
+    assert "该网络的登录尝试过多" in problem["detail"] and "北京时间" in problem["detail"]
+    assert "登录失败次数过多" not in problem["detail"]
+    assert 1 <= int(response.headers["retry-after"]) <= 60
+    # Someone who never signed in from here is told it is the network, not her account.
+    response = await client.post(LOGIN, json={"username": "newcomer", "password": PASSWORD})
+    assert "该网络的登录尝试过多" in assert_problem(response, 429)["detail"]
+    # The clerk known at this address, and the grid worker's known phone, still get in.
+    await login(client, "zhang")
+    assert (await client.post(MOBILE_LOGIN, json=mobile)).status_code == 200
+    # ... still with the password checked.
+    wrong = await client.post(LOGIN, json={"username": "zhang", "password": "wrong pw"})
+    assert_unauthorized(wrong, "invalid-credentials")
 
 
 # --- tokens ------------------------------------------------------------------------------
