@@ -29,7 +29,7 @@ from backend.intake import service
 from backend.intake.catalog import HARDSHIP_TAGS, MAX_PHOTOS_PER_LEAD
 from backend.intake.models import Lead, LeadPhoto
 from backend.intake.schemas import ReportIn, ReportListQuery
-from backend.intake.triage import SENDER_STATUS_LABELS
+from backend.intake.triage import SENDER_STATUS_LABELS, worker_message
 from backend.windows.models import Window
 from storage.photos import MAX_BYTES
 
@@ -125,7 +125,7 @@ async def lead_out(request: Request, lead: Lead) -> dict[str, Any]:
         "photos": [_photo_out(p) for p in photos],
         "possible_duplicate": possible_duplicate,
         "timeline": [
-            {"at": e.at.isoformat(), "kind": e.kind, "message": e.message} for e in events
+            {"at": e.at.isoformat(), "kind": e.kind, "message": worker_message(e)} for e in events
         ],
     }
 

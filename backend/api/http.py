@@ -3,17 +3,19 @@
 from __future__ import annotations
 
 import base64
+import contextlib
 import functools
 import re
 import time
 import uuid
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from datetime import datetime
 from typing import Any, TypeVar
 
 from limits import parse as parse_limit
 from limits.aio.strategies import MovingWindowRateLimiter
 from pydantic import BaseModel
+from redis.exceptions import LockError
 from sanic import Request
 from sanic.exceptions import SanicException
 from sanic.handlers import ErrorHandler
@@ -25,6 +27,7 @@ from backend.accounts.service import load_principal
 from backend.errors import (
     PROBLEM_CONTENT_TYPE,
     BadRequest,
+    Conflict,
     Problem,
     TooManyRequests,
     Unauthorized,
@@ -278,6 +281,41 @@ async def ensure_rate(
         raise TooManyRequests(
             message, headers={"Retry-After": str(max(1, int(stats.reset_time - time.time())))}
         )
+
+
+# A first send holds its lock through WeChat's text check (10 s at most) and the insert; a
+# retry of it waits that long for the answer before it is told to try again.
+FIRST_SEND_LOCK_S = 30
+FIRST_SEND_WAIT_S = 30
+
+
+@contextlib.asynccontextmanager
+async def first_send(
+    request: Request, *, kind: str, owner: uuid.UUID, client_id: uuid.UUID
+) -> AsyncIterator[None]:
+    """Serialise the sends of one item (one person's client_id) across workers.
+
+    Inside, a retry finds the item its first send wrote and answers it as a replay, so only the
+    first send looks at (and counts against) the rate limits.
+    """
+    settings = request.app.ctx.settings
+    lock = request.app.ctx.redis.lock(
+        f"{settings.redis_prefix}first-send:{kind}:{owner}:{client_id}",
+        timeout=FIRST_SEND_LOCK_S,
+        blocking_timeout=FIRST_SEND_WAIT_S,
+        sleep=0.05,
+    )
+    if not await lock.acquire():
+        raise Conflict(
+            "上一次提交仍在处理中，请稍后再试",
+            type_slug="still-processing",
+            headers={"Retry-After": "5"},
+        )
+    try:
+        yield
+    finally:
+        with contextlib.suppress(LockError):
+            await lock.release()
 
 
 def path_uuid(value: str, what: str) -> uuid.UUID:

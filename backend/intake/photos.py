@@ -7,6 +7,7 @@ import uuid
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
+from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.transactions import in_transaction
 
 from backend.geo.coords import haversine_m
@@ -47,6 +48,9 @@ async def process_lead_photo(*, photo_id: uuid.UUID, store: ObjectStore) -> Lead
         fresh = await LeadPhoto.filter(id=photo.id).select_for_update().using_db(conn).get()
         if fresh.status != PhotoStatus.RECEIVED:
             return fresh  # another delivery of the task finished first
+        # The lead as it is now: it may have been transferred while the photo was processed,
+        # and a transfer waits for this lock (and rechecks its pairs) rather than racing us.
+        lead = await _share_lead(lead.id, conn)
         fresh.display_key, fresh.thumb_key = display_key, thumb_key
         fresh.width, fresh.height = result.original_width, result.original_height
         fresh.phash = result.phash
@@ -72,10 +76,44 @@ async def process_lead_photo(*, photo_id: uuid.UUID, store: ObjectStore) -> Lead
     return fresh
 
 
+async def _share_lead(lead_id: uuid.UUID, conn: BaseDBAsyncClient) -> Lead:
+    """The lead, locked against a transfer (or merge) until the transaction ends.
+
+    FOR SHARE, not FOR UPDATE: two photo tasks lock each other's leads (a pair has two) and
+    must not deadlock; a transfer's FOR UPDATE still waits for both.
+    """
+    await conn.execute_query("SELECT id FROM intake_lead WHERE id = $1 FOR SHARE", [lead_id])
+    return await Lead.filter(id=lead_id).using_db(conn).get()
+
+
+async def _still_in_window(
+    lead: Lead, others: list[uuid.UUID], conn: BaseDBAsyncClient
+) -> set[uuid.UUID]:
+    """Those of the other leads still open in the lead's window, locked against a transfer.
+
+    Postgres checks the condition again on a row it had to wait for, so a lead that was
+    transferred meanwhile drops out here instead of being paired across windows.
+    """
+    if not others:
+        return set()
+    _, rows = await conn.execute_query(
+        "SELECT id FROM intake_lead WHERE id = ANY($1::uuid[])"
+        " AND township_code IS NOT DISTINCT FROM $2 AND county_code = $3"
+        " AND status = ANY($4::text[]) ORDER BY id FOR SHARE",
+        [
+            sorted(others),
+            lead.township_code,
+            lead.county_code,
+            sorted(s.value for s in OPEN_STATUSES),
+        ],
+    )
+    return {uuid.UUID(str(row["id"])) for row in rows}
+
+
 async def _reused_photos(
-    lead: Lead, photo: LeadPhoto, conn: object
+    lead: Lead, photo: LeadPhoto, conn: BaseDBAsyncClient
 ) -> list[tuple[Lead, list[str]]]:
-    """Open leads of the same window with a near-identical photo."""
+    """Open leads of the lead's current window with a near-identical photo."""
     if not photo.phash:
         return []
     others = (
@@ -87,7 +125,7 @@ async def _reused_photos(
         )
         .exclude(lead_id=lead.id)
         .filter(lead__status__in=sorted(OPEN_STATUSES))
-        .using_db(conn)  # type: ignore[arg-type]
+        .using_db(conn)
         .prefetch_related("lead")
         .limit(5000)
     )
@@ -95,7 +133,8 @@ async def _reused_photos(
     for other in others:
         if other.phash and phash_distance(photo.phash, other.phash) <= PHASH_NEAR:
             found.setdefault(other.lead.id, (other.lead, ["photo_hash"]))
-    return list(found.values())
+    kept = await _still_in_window(lead, list(found), conn)
+    return [match for other_id, match in found.items() if other_id in kept]
 
 
 async def _fail(photo: LeadPhoto, reason: str, *, final: bool) -> None:

@@ -521,6 +521,24 @@ def _state(lead: Lead) -> dict[str, Any]:
     return {"status": lead.status.value, "version": lead.version}
 
 
+# What the sender of either side of a merge reads: no other lead's number.
+MERGED_PUBLIC_MESSAGE = "窗口核实与其他报告为同一户，已合并办理"
+MERGED_IN_PUBLIC_MESSAGE = "窗口核实其他报告与本报告为同一户，已合并到本报告办理"
+# Timeline entries whose message names another lead: a grid worker reads their public message.
+OTHER_LEAD_KINDS = frozenset({"merged", "merged_in"})
+
+
+def worker_message(event: LeadEvent) -> str:
+    """A timeline entry as the grid worker who sent the lead reads it.
+
+    The worker reads the window's own words (a transfer's reason, a visit's note) but not
+    another lead's number, which only the window may see.
+    """
+    if event.kind in OTHER_LEAD_KINDS and event.public_message:
+        return event.public_message
+    return event.message
+
+
 async def _commit(
     lead: Lead,
     *,
@@ -788,6 +806,9 @@ async def merge_lead(
             action="lead.merge",
             kind="merged",
             message=f"经核实与报告 {target.number} 为同一户，已合并办理",
+            # Its sender (a worker or a resident asking for a neighbour) must not learn that
+            # another report exists, or its number.
+            public_message=MERGED_PUBLIC_MESSAGE,
             before=before,
             after={"merged_into": str(target.id), "merged_into_number": target.number},
         )
@@ -799,6 +820,7 @@ async def merge_lead(
             action="lead.merge_target",
             kind="merged_in",
             message=f"报告 {lead.number} 与本报告为同一户，已合并到本报告办理",
+            public_message=MERGED_IN_PUBLIC_MESSAGE,
             before=target_before,
             after={"merged_from": str(lead.id), "merged_from_number": lead.number},
         )

@@ -4,13 +4,18 @@ from __future__ import annotations
 
 import io
 import uuid
+from collections.abc import Awaitable, Callable
+from typing import Any
 
 import httpx
 import pytest
 from PIL import Image
 
+from backend.accounts.service import load_principal
+from backend.intake import triage
 from backend.intake.models import Lead, LeadPhoto, PhotoStatus, SuspectedDuplicate
 from backend.intake.photos import photos_to_retry, process_lead_photo
+from tests.factories import make_user
 from tests.intake.conftest import Points, gcj, photos_dir, report_body
 
 PHOTOS = photos_dir()
@@ -152,3 +157,57 @@ async def test_unprocessed_photos_are_found_by_the_sweep(
     photo_id = uuid.UUID(response.json()["photo_id"])
     assert photo_id in await photos_to_retry(older_than=timedelta(seconds=-1))
     assert photo_id not in await photos_to_retry(older_than=timedelta(minutes=5))
+
+
+class _TransferDuringProcessing:
+    """The real store, with a transfer committed while the photo is being read and processed."""
+
+    def __init__(self, store: Any, transfer: Callable[[], Awaitable[object]]) -> None:
+        self._store, self._transfer = store, transfer
+
+    async def get(self, key: str) -> bytes:
+        data = await self._store.get(key)
+        await self._transfer()
+        return data
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._store, name)
+
+
+async def test_a_photo_processed_while_its_lead_moves_pairs_only_in_the_new_window(
+    app: object, client: httpx.AsyncClient, worker: dict, points: Points
+) -> None:
+    data = (PHOTOS / "mobile_jolla.jpg").read_bytes()
+    store = app.ctx.store  # type: ignore[attr-defined]
+    clerk_user = await make_user("clerk_dipu_p", "window_clerk", "330523001")
+    clerk = await load_principal(user_id=clerk_user.id, token_id="t", family="f")
+    leads = []
+    for name in ("孙一", "周二"):
+        body = report_body(gcj(points.dipu), subject={"name": name})
+        leads.append((await client.post("/mobile/v1/reports/", json=body, headers=worker)).json())
+    b, a = leads
+    b_photo = (await _put(client, worker, b["id"], data)).json()
+    await process_lead_photo(photo_id=uuid.UUID(b_photo["photo_id"]), store=store)
+    a_photo = (await _put(client, worker, a["id"], data)).json()
+
+    def transfer() -> Awaitable[object]:
+        return triage.transfer_lead(
+            principal=clerk,
+            lead_id=uuid.UUID(a["id"]),
+            expected_version=1,
+            to_township="330523002",
+            reason="实际居住在昌硕街道",
+        )
+
+    processed = await process_lead_photo(
+        photo_id=uuid.UUID(a_photo["photo_id"]),
+        store=_TransferDuringProcessing(store, transfer),  # type: ignore[arg-type]
+    )
+    assert processed is not None and processed.status == PhotoStatus.PROCESSED
+    assert (await Lead.get(id=a["id"])).township_code == "330523002"
+    for pair in await SuspectedDuplicate.all().prefetch_related("lead", "other"):
+        assert pair.lead.township_code == pair.other.township_code, (
+            pair.lead.number,
+            pair.other.number,
+        )
+    assert await SuspectedDuplicate.all().count() == 0

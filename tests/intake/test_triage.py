@@ -527,13 +527,17 @@ async def test_merge_keeps_both_histories(
     assert await SuspectedDuplicate.all().count() == pairs
     shown = await _seen(client, worker, second["id"])
     assert shown["status"] == "merged"
-    assert (
-        shown["timeline"][-1]["message"] == f"经核实与报告 {first['number']} 为同一户，已合并办理"
-    )
+    # The sender of either report is not told the other one's number (it may be another
+    # worker's report): the window's timeline keeps it, the sender reads the public message.
+    assert shown["timeline"][-1]["message"] == "窗口核实与其他报告为同一户，已合并办理"
     kept = await _seen(client, worker, first["id"])
-    assert kept["timeline"][-1]["message"] == (
-        f"报告 {second['number']} 与本报告为同一户，已合并到本报告办理"
-    )
+    assert kept["timeline"][-1]["message"] == "窗口核实其他报告与本报告为同一户，已合并到本报告办理"
+    for seen in (shown, kept):
+        assert not any(
+            n in e["message"] for e in seen["timeline"] for n in (first["number"], second["number"])
+        )
+    staff = await LeadEvent.get(lead_id=second["id"], kind="merged")
+    assert first["number"] in staff.message
     assert await AuditEvent.filter(action="lead.merge", entity_id=second["id"]).count() == 1
     assert await AuditEvent.filter(action="lead.merge_target", entity_id=first["id"]).count() == 1
     # Merged is finished; merging into it is refused too.

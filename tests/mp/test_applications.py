@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 
 import httpx
@@ -233,3 +234,24 @@ async def test_clerk_accepts_and_the_resident_reads_it(
     shown = (await client.get(f"/mp/v1/applications/{item['id']}", headers=resident)).json()
     assert shown["status"] == "accepted"
     assert [e["kind"] for e in shown["timeline"]] == ["received", "materials_requested", "accepted"]
+
+
+async def test_a_burst_of_one_application_counts_once(
+    client: httpx.AsyncClient, resident: dict
+) -> None:
+    body = application_body()
+    burst = await asyncio.gather(
+        *(client.post("/mp/v1/applications", json=body, headers=resident) for _ in range(30))
+    )
+    statuses = sorted(r.status_code for r in burst)
+    assert statuses == [200] * 29 + [201], statuses
+    first = next(r for r in burst if r.status_code == 201).json()
+    assert all(r.json()["id"] == first["id"] for r in burst)
+    assert await Application.all().count() == 1
+    for _ in range(4):
+        new = await client.post("/mp/v1/applications", json=application_body(), headers=resident)
+        assert new.status_code == 201, new.text
+    limited = await client.post("/mp/v1/applications", json=application_body(), headers=resident)
+    assert limited.status_code == 429
+    again = await client.post("/mp/v1/applications", json=body, headers=resident)
+    assert again.status_code == 200 and again.json()["id"] == first["id"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 
 import httpx
@@ -408,3 +409,56 @@ async def test_for_myself_near_a_border_my_village_decides(
     response = await client.post("/mp/v1/help-requests", json=sharp, headers=resident)
     assert response.status_code == 201, response.text
     assert response.json()["township"]["code"] == "330523001"
+
+
+async def test_a_burst_of_one_request_counts_once_and_answers_the_first(
+    client: httpx.AsyncClient, resident: dict, points: Points
+) -> None:
+    body = help_body(gcj(points.dipu))
+    burst = await asyncio.gather(
+        *(client.post("/mp/v1/help-requests", json=body, headers=resident) for _ in range(100))
+    )
+    statuses = sorted(r.status_code for r in burst)
+    assert statuses == [200] * 99 + [201], statuses
+    first = next(r for r in burst if r.status_code == 201).json()
+    assert all(r.json() == first for r in burst)
+    assert await Lead.all().count() == 1
+    # The burst used one of her five: four new requests go through, the fifth is limited.
+    for _ in range(4):
+        new = await client.post(
+            "/mp/v1/help-requests", json=help_body(gcj(points.dipu)), headers=resident
+        )
+        assert new.status_code == 201, new.text
+    limited = await client.post(
+        "/mp/v1/help-requests", json=help_body(gcj(points.dipu)), headers=resident
+    )
+    assert limited.status_code == 429
+    # A replay of a sent request is never limited, even with the quota used up.
+    again = await client.post("/mp/v1/help-requests", json=body, headers=resident)
+    assert again.status_code == 200 and again.json()["id"] == first["id"]
+
+
+async def test_a_merge_does_not_tell_her_the_other_requests_number(
+    client: httpx.AsyncClient, resident: dict, points: Points, clerk: User
+) -> None:
+    sent = []
+    for _ in range(2):
+        r = await client.post(
+            "/mp/v1/help-requests", json=help_body(gcj(points.dipu)), headers=resident
+        )
+        assert r.status_code == 201, r.text
+        sent.append(r.json())
+    first, second = sent
+    principal = await load_principal(user_id=clerk.id, token_id="t", family="f")
+    await triage.merge_lead(
+        principal=principal,
+        lead_id=uuid.UUID(second["id"]),
+        expected_version=1,
+        into_lead_id=uuid.UUID(first["id"]),
+    )
+    numbers = (first["number"], second["number"])
+    for item in (first, second):
+        shown = (await client.get(f"/mp/v1/help-requests/{item['id']}", headers=resident)).json()
+        messages = [e["message"] for e in shown["timeline"]]
+        assert any("同一户" in m for m in messages), messages
+        assert not any(n in m for m in messages for n in numbers), messages

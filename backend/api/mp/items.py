@@ -19,6 +19,7 @@ from backend.api.http import (
     decode_cursor,
     encode_cursor,
     ensure_rate,
+    first_send,
     multipart_photo,
     ok,
     original_putter,
@@ -57,6 +58,9 @@ def _screen(
     limits: list[tuple[str, tuple[str, str]]],
 ) -> Callable[[], Awaitable[bool]]:
     """Rate limits, then WeChat's text check: run only for a new item, never for a replay.
+
+    Called under first_send's lock, so retries of one item racing its first send find the item
+    written and never reach this.
 
     Flagged text is refused. When WeChat cannot be reached the item is kept and marked for a
     clerk's eye instead: a request for help must not be lost because a check is down.
@@ -218,22 +222,27 @@ async def create_help_request(request: Request, principal: Principal) -> HTTPRes
     """Send a help request; it becomes a lead in the township window's queue."""
     help_in = body(request, HelpRequestIn)
     settings = request.app.ctx.settings
-    lead, created = await intake.submit_help_request(
-        help_in=help_in,
-        resident=principal,
-        cipher=request.app.ctx.cipher,
-        policy=request.app.ctx.intake_policy,
-        router=request.app.ctx.route_lead,
-        before_create=_screen(
-            request,
-            principal,
-            help_in.free_text(),
-            [
-                (settings.help_rate_limit, ("mp-help-user", str(principal.user_id))),
-                (settings.help_device_rate_limit, ("mp-help-device", help_in.device_id)),
-            ],
-        ),
-    )
+    # Retries of one request wait for its first send, then answer what it wrote: a burst of
+    # them is one request to her quota, not six.
+    async with first_send(
+        request, kind="help", owner=principal.user_id, client_id=help_in.client_id
+    ):
+        lead, created = await intake.submit_help_request(
+            help_in=help_in,
+            resident=principal,
+            cipher=request.app.ctx.cipher,
+            policy=request.app.ctx.intake_policy,
+            router=request.app.ctx.route_lead,
+            before_create=_screen(
+                request,
+                principal,
+                help_in.free_text(),
+                [
+                    (settings.help_rate_limit, ("mp-help-user", str(principal.user_id))),
+                    (settings.help_device_rate_limit, ("mp-help-device", help_in.device_id)),
+                ],
+            ),
+        )
     return ok(await help_out(request, lead), status=201 if created else 200)
 
 
@@ -301,17 +310,20 @@ async def create_application(request: Request, principal: Principal) -> HTTPResp
     """File an application at the window of the applicant's 户籍 township."""
     application_in = body(request, ApplicationIn)
     settings = request.app.ctx.settings
-    application, created = await cases.submit_application(
-        application_in=application_in,
-        resident=principal,
-        cipher=request.app.ctx.cipher,
-        before_create=_screen(
-            request,
-            principal,
-            application_in.free_text(),
-            [(settings.help_rate_limit, ("mp-apply-user", str(principal.user_id)))],
-        ),
-    )
+    async with first_send(
+        request, kind="application", owner=principal.user_id, client_id=application_in.client_id
+    ):
+        application, created = await cases.submit_application(
+            application_in=application_in,
+            resident=principal,
+            cipher=request.app.ctx.cipher,
+            before_create=_screen(
+                request,
+                principal,
+                application_in.free_text(),
+                [(settings.help_rate_limit, ("mp-apply-user", str(principal.user_id)))],
+            ),
+        )
     return ok(await application_out(request, application), status=201 if created else 200)
 
 
