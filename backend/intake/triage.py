@@ -1108,6 +1108,11 @@ async def transfer_lead(
         before = _state(lead) | {"township": lead.township_code, "county": lead.county_code}
         lead.transferred_from = old
         lead.transfer_reason = text
+        if lead.subject_village_code and lead.subject_village_code[:9] != to_township:
+            # A village of the old township: the new window would file the lead under a village
+            # it does not have (and its village filter would never find it). The audit keeps it.
+            before["village"] = lead.subject_village_code
+            lead.subject_village_code = None
         lead.township_code = to_township
         lead.county_code = to_township[:6]
         lead.routed_by = "transferred"

@@ -892,6 +892,25 @@ async def test_transfer_rechecks_duplicate_links(
     assert arrival.after["duplicates_found"] == [there["number"]]
 
 
+async def test_a_transferred_lead_leaves_the_old_townships_village_behind(
+    client: httpx.AsyncClient, worker: dict, points: Points, clerk: Principal
+) -> None:
+    lead = await _report(
+        client, worker, points.dipu, NAMES[0], subject={"village_code": "330523001001"}
+    )
+    moved = await triage.transfer_lead(
+        principal=clerk,
+        lead_id=_uuid(lead["id"]),
+        expected_version=1,
+        to_township=CHANGSHUO,
+        reason="实际居住在昌硕街道",
+    )
+    # 330523001001 is a village of 递铺街道 (its first nine digits), not of 昌硕街道.
+    assert moved.township_code == CHANGSHUO and moved.subject_village_code is None
+    audit = await AuditEvent.get(action="lead.transfer", entity_id=lead["id"])
+    assert audit.before is not None and audit.before["village"] == "330523001001"
+
+
 async def test_a_clerk_transfers_within_the_county_only_an_approver_across(
     client: httpx.AsyncClient, worker: dict, points: Points, clerk: Principal
 ) -> None:
