@@ -76,7 +76,23 @@ def field_errors(exc: ValidationError) -> list[dict[str, str]]:
 
 # C0 control characters other than tab, newline and carriage return: PostgreSQL cannot store
 # NUL in text, and none of them belongs in a name, an address or a description.
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+# C1 controls, line/paragraph separators and bidirectional overrides and isolates too: a
+# right-to-left override would show a clerk a phone number or a name reversed.
+_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
+# JSON deeper than this is no form anyone fills in (and Python's recursion has a limit).
+MAX_JSON_DEPTH = 32
+
+
+def json_depth(data: Any) -> int:
+    """How deeply lists and objects nest (iterative: any depth is measured safely)."""
+    deepest, stack = 0, [(data, 1)]
+    while stack:
+        value, depth = stack.pop()
+        if isinstance(value, dict | list):
+            deepest = max(deepest, depth)
+            children = value.values() if isinstance(value, dict) else value
+            stack.extend((child, depth + 1) for child in children)
+    return deepest
 
 
 def control_character_field(data: Any, path: str = "") -> str | None:
@@ -103,6 +119,7 @@ def refuse_control_characters(data: Any) -> None:
     """422 naming the field when any string holds a control character (NUL and the like)."""
     field = control_character_field(data)
     if field is not None:
+        field = _CONTROL.sub("?", field)  # a key may hold the character itself
         raise ValidationFailed(
             f"请检查以下内容：{field}: 含有不可见的控制字符，请删除后重试",
             errors=[{"field": field, "message": "含有不可见的控制字符，请删除后重试"}],
@@ -140,8 +157,12 @@ def parse_json_body(model: type[M], raw: bytes | None, content_type: str | None)
         )
     try:
         data = json.loads(raw)
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, UnicodeDecodeError, RecursionError):
         raise BadRequest("请求内容不是有效的 JSON", type_slug="invalid-json") from None
+    if json_depth(data) > MAX_JSON_DEPTH:
+        raise BadRequest(
+            f"请求内容嵌套过深（不超过 {MAX_JSON_DEPTH} 层）", type_slug="invalid-json"
+        )
     if not isinstance(data, dict):
         raise BadRequest("请求内容应为 JSON 对象", type_slug="invalid-json")
     return parse_model(model, data)

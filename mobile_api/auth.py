@@ -9,7 +9,7 @@ from sanic_ext import openapi
 from backend.accounts.authz import Principal
 from backend.accounts.models import UserKind
 from backend.accounts.schemas import LoginIn, RefreshIn, TokenOut
-from backend.accounts.service import app_device, load_principal, refresh_login
+from backend.accounts.service import load_principal, refresh_login
 from backend.api.http import body, client_ip, ok, protected
 from backend.errors import ValidationFailed
 from backend.geo.models import Division
@@ -51,7 +51,6 @@ async def login(request: Request) -> HTTPResponse:
         client_ip=client_ip(request),
         kinds=(UserKind.GRID_WORKER,),
         device_id=login_in.device_id,
-        device=app_device(login_in.device_id),
     )
     claims = await request.app.ctx.tokens.verify_access(pair.access_token)
     principal = await load_principal(

@@ -202,11 +202,6 @@ def _address_busy(seconds: float) -> TooManyRequests:
     )
 
 
-def app_device(device_id: str | None) -> str | None:
-    """The known-device key of a phone or API client's device_id (None when it sent none)."""
-    return f"app:{device_id}" if device_id else None
-
-
 @dataclass(frozen=True)
 class LoginLimits:
     """The login limits (see Settings.login_* for what each means)."""
@@ -315,9 +310,10 @@ class LoginService:
         """Check a password login; the attempt is counted first, then the password checked.
 
         `device_id` goes into the tokens. `device` names what the attempt comes from for the
-        known-device check (`app_device(device_id)`, the console's cookie id): an address or
-        device this name signed in with lately is spared the per-address and per-name
-        limits, never the per-name-and-address one nor the password.
+        known-device check: the console's signed cookie id, never a client-chosen device_id
+        (anyone who learned it could present it and guess without the name's ceiling). An
+        address or device this name signed in with lately is spared the per-address and
+        per-name limits, never the per-name-and-address one nor the password.
         """
         name = username.lower()
         await self._count(self._pair, "login-pair", name, client_ip)

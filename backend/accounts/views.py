@@ -9,7 +9,7 @@ from sanic_ext import openapi
 from backend.accounts.authz import Principal
 from backend.accounts.models import ROLE_LABELS, UserKind
 from backend.accounts.schemas import LoginIn, MeOut, RefreshIn, TokenOut
-from backend.accounts.service import app_device, get_user, refresh_login
+from backend.accounts.service import get_user, refresh_login
 from backend.api.http import body, client_ip, ok, protected
 from backend.errors import Unauthorized
 from backend.metrics import LOGIN_FAILURES
@@ -45,7 +45,6 @@ async def login(request: Request) -> HTTPResponse:
             client_ip=client_ip(request),
             kinds=(UserKind.STAFF, UserKind.GRID_WORKER),
             device_id=login_in.device_id,
-            device=app_device(login_in.device_id),
         )
     except Unauthorized:
         LOGIN_FAILURES.inc()

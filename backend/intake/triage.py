@@ -524,8 +524,11 @@ def _state(lead: Lead) -> dict[str, Any]:
 # What the sender of either side of a merge reads: no other lead's number.
 MERGED_PUBLIC_MESSAGE = "窗口核实与其他报告为同一户，已合并办理"
 MERGED_IN_PUBLIC_MESSAGE = "窗口核实其他报告与本报告为同一户，已合并到本报告办理"
-# Timeline entries whose message names another lead: a grid worker reads their public message.
-OTHER_LEAD_KINDS = frozenset({"merged", "merged_in"})
+# What the sender of a converted lead reads: not the application's number or category, which
+# are the subject's (a neighbour asking for help must not learn who applied for what).
+CONVERTED_PUBLIC_MESSAGE = "窗口已受理，转为救助申请办理"
+# Timeline entries whose message names another record: a grid worker reads the public message.
+OTHER_LEAD_KINDS = frozenset({"merged", "merged_in", "converted"})
 
 
 def worker_message(event: LeadEvent) -> str:
@@ -876,6 +879,7 @@ async def convert_lead(
             action="lead.convert",
             kind="converted",
             message=f"窗口已代为提出{label}申请，申请编号 {number}",
+            public_message=CONVERTED_PUBLIC_MESSAGE,
             before=before,
             after={"application": str(application.id), "number": number, "category": category},
         )

@@ -309,14 +309,17 @@ async def test_clerk_triages_three_leads_in_the_browser(
     seen = {lead["id"]: await _phone_view(base, lead["id"]) for lead in (a, b, c)}
     assert seen[a["id"]]["status"] == "merged"
     assert seen[a["id"]]["status_label"] == SENDER_STATUS_LABELS["merged"]
-    assert any(b["number"] in e["message"] for e in seen[a["id"]]["timeline"])
+    # Neither side of the merge names the other lead to the grid worker.
+    assert any("已合并办理" in e["message"] for e in seen[a["id"]]["timeline"])
+    assert not any(b["number"] in e["message"] for e in seen[a["id"]]["timeline"])
     assert seen[b["id"]]["status"] == "referred"
     assert seen[b["id"]]["status_label"] == SENDER_STATUS_LABELS["referred"]
     assert any("医疗保障" in e["message"] for e in seen[b["id"]]["timeline"])
-    assert any(a["number"] in e["message"] for e in seen[b["id"]]["timeline"])
+    assert not any(a["number"] in e["message"] for e in seen[b["id"]]["timeline"])
     assert seen[c["id"]]["status"] == "converted"
     assert seen[c["id"]]["status_label"] == SENDER_STATUS_LABELS["converted"]
-    assert any("临时救助" in e["message"] for e in seen[c["id"]]["timeline"])
+    assert any("转为救助申请" in e["message"] for e in seen[c["id"]]["timeline"])
+    assert not any("临时救助" in e["message"] for e in seen[c["id"]]["timeline"])
 
     # The queue's default view holds only open leads now: the referred one.
     await page.get_by_role("link", name="线索队列", exact=True).click()

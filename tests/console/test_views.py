@@ -570,9 +570,13 @@ async def test_merge_convert_refer_reach_the_sender(
     assert seen[a["id"]]["status"] == "merged"
     assert seen[b["id"]]["status"] == "referred"
     assert seen[c["id"]]["status"] == "converted"
-    assert any(b["number"] in e["message"] for e in seen[a["id"]]["timeline"])
+    # The sender learns what became of her report, never another record's number or category.
+    assert any("已合并办理" in e["message"] for e in seen[a["id"]]["timeline"])
+    assert not any(b["number"] in e["message"] for e in seen[a["id"]]["timeline"])
     assert any("医疗保障" in e["message"] for e in seen[b["id"]]["timeline"])
-    assert any("临时救助" in e["message"] for e in seen[c["id"]]["timeline"])
+    timeline_c = " ".join(e["message"] for e in seen[c["id"]]["timeline"])
+    assert "转为救助申请" in timeline_c
+    assert "临时救助" not in timeline_c and "-SQ-" not in timeline_c
 
 
 async def test_a_county_user_sees_every_window_but_does_not_act(

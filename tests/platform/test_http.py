@@ -80,6 +80,25 @@ async def test_control_characters_are_refused_with_the_field(client: httpx.Async
     ]
 
 
+async def test_deep_nesting_is_refused_not_a_server_error(client: httpx.AsyncClient) -> None:
+    for body in (b"[" * 3000 + b"]" * 3000, b'{"a":' * 40 + b"1" + b"}" * 40):
+        response = await client.post(
+            "/api/v1/auth/login", content=body, headers={"content-type": "application/json"}
+        )
+        assert_problem(response, 400, "invalid-json")
+
+
+@pytest.mark.parametrize("char", ["\u0085", "\u2028", "\u202e", "\u2066", "\x7f"])
+async def test_c1_controls_and_bidi_overrides_are_refused(
+    client: httpx.AsyncClient, char: str
+) -> None:
+    # A right-to-left override would show a clerk "13800138000" as "00083100831".
+    response = await client.post(
+        "/api/v1/auth/login", json={"username": f"wang{char}", "password": "long-enough-pw"}
+    )
+    assert assert_problem(response, 422, "validation-failed")["errors"][0]["field"] == "username"
+
+
 async def test_oversized_body_is_refused(client: httpx.AsyncClient) -> None:
     response = await client.post(
         "/api/v1/auth/login",
