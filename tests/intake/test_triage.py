@@ -15,6 +15,7 @@ from backend.accounts.authz import Principal
 from backend.accounts.service import load_principal
 from backend.cases.models import Application
 from backend.errors import Conflict, Forbidden, NotFound, Problem, ValidationFailed
+from backend.intake import service as intake_service
 from backend.intake import triage
 from backend.intake.models import Counter, Lead, LeadEvent, Referral, SuspectedDuplicate
 from backend.integrity.models import AuditEvent
@@ -582,9 +583,10 @@ async def test_convert_files_an_application(
     assert await AuditEvent.filter(action="application.create").count() == 1
     shown = await _seen(client, worker, lead["id"])
     assert shown["status"] == "converted"
-    assert shown["timeline"][-1]["message"] == (
-        f"窗口已代为提出临时救助申请，申请编号 {application.number}"
-    )
+    # The grid worker reads that it became an application, not its number or category.
+    assert shown["timeline"][-1]["message"] == "窗口已受理，转为救助申请办理"
+    staff_view = await intake_service.list_events(lead=await Lead.get(id=lead["id"]))
+    assert staff_view[-1].message == f"窗口已代为提出临时救助申请，申请编号 {application.number}"
     await _refused(
         triage.convert_lead(principal=clerk, lead_id=lead_id, expected_version=2, category="dibao"),
         Conflict,
