@@ -13,12 +13,14 @@ import asyncio
 import concurrent.futures
 import logging
 import warnings
+from collections.abc import Coroutine
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from backend.config import ConfigError
 
 DATABASE = "yimen"
+T = TypeVar("T")
 
 
 class EmbeddedPostgres:
@@ -45,7 +47,7 @@ class EmbeddedPostgres:
         self.pid: int = info.pid
         self.admin_url = f"postgres://postgres@/postgres?{where}"
         self.url = f"postgres://postgres@/{DATABASE}?{where}"
-        _run_async(_ensure_database(self.admin_url, DATABASE))
+        run_async(_ensure_database(self.admin_url, DATABASE))
 
     def stop(self) -> None:
         """Stop the server (a fast shutdown: open transactions roll back, data stays)."""
@@ -63,8 +65,11 @@ async def _ensure_database(admin_url: str, name: str) -> None:
         await conn.close()
 
 
-def _run_async(work: Any) -> None:
-    # Callers are synchronous (the CLI before its own event loop); a thread keeps this safe
-    # even where a loop is already running.
+def run_async(work: Coroutine[Any, Any, T]) -> T:
+    """Run a coroutine to its end from synchronous code, in a thread with its own loop.
+
+    Callers are synchronous (the CLI before its own event loop, tests); the thread keeps this
+    safe even where a loop is already running.
+    """
     with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
-        pool.submit(asyncio.run, work).result()
+        return pool.submit(asyncio.run, work).result()

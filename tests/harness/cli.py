@@ -2,20 +2,19 @@
 
 from __future__ import annotations
 
-import asyncio
-import concurrent.futures
 import os
 import subprocess
 import sys
-from collections.abc import Awaitable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 import asyncpg
 
+from backend.embedded import run_async
+
 REPO = Path(__file__).resolve().parents[2]
-T = TypeVar("T")
+__all__ = ["REPO", "CliDb", "ok", "query", "run_async", "yimen"]
 
 
 @dataclass(frozen=True)
@@ -24,16 +23,6 @@ class CliDb:
 
     data_dir: Path
     url: str
-
-
-def run_async(work: Awaitable[T]) -> T:
-    """Run a coroutine from a synchronous test (in a thread: a loop may be running)."""
-
-    async def wrapped() -> T:
-        return await work
-
-    with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
-        return pool.submit(asyncio.run, wrapped()).result()
 
 
 def yimen(cli: CliDb, *args: str | Path) -> subprocess.CompletedProcess[str]:
