@@ -5,7 +5,6 @@ from __future__ import annotations
 import logging
 import re
 import sys
-import traceback
 from collections.abc import Mapping, MutableMapping
 from typing import Any
 
@@ -60,29 +59,6 @@ def _scrub(value: Any, key: str | None = None) -> Any:
     return scrub_text(repr(value))
 
 
-def _format_exception(exc_info: Any) -> str:
-    """The traceback text (the whole chain of causes) of whatever exc_info a caller passed."""
-    if isinstance(exc_info, BaseException):
-        exc_info = (type(exc_info), exc_info, exc_info.__traceback__)
-    elif not isinstance(exc_info, tuple):
-        exc_info = sys.exc_info()
-    if exc_info[0] is None:
-        return ""
-    return "".join(traceback.format_exception(*exc_info)).rstrip("\n")
-
-
-def exc_info_processor(
-    _logger: Any, _method: str, event_dict: MutableMapping[str, Any]
-) -> MutableMapping[str, Any]:
-    """structlog processor: exc_info becomes the traceback text, so the scrubber sees it."""
-    exc_info = event_dict.pop("exc_info", None)
-    if exc_info:
-        text = _format_exception(exc_info)
-        if text:
-            event_dict["exception"] = text
-    return event_dict
-
-
 def scrub_processor(
     _logger: Any, _method: str, event_dict: MutableMapping[str, Any]
 ) -> MutableMapping[str, Any]:
@@ -90,6 +66,9 @@ def scrub_processor(
     for key in list(event_dict):
         event_dict[key] = _scrub(event_dict[key], key if key != "event" else None)
     return event_dict
+
+
+_TRACEBACKS = logging.Formatter()
 
 
 class _ScrubFilter(logging.Filter):
@@ -108,7 +87,7 @@ class _ScrubFilter(logging.Filter):
         # Any other formatter (a plain logging.Formatter) uses exc_text when it is set: give it
         # the scrubbed traceback. Ours formats exc_info itself and scrubs the result.
         if record.exc_info and record.exc_info[0] is not None:
-            record.exc_text = scrub_text(_format_exception(record.exc_info))
+            record.exc_text = scrub_text(_TRACEBACKS.formatException(record.exc_info))
         elif record.exc_text:
             record.exc_text = scrub_text(record.exc_text)
         if record.stack_info:
@@ -134,7 +113,8 @@ def configure_logging(*, level: str = "INFO", json: bool = True) -> None:
         structlog.contextvars.merge_contextvars,
         structlog.stdlib.add_log_level,
         structlog.processors.TimeStamper(fmt="iso", utc=True),
-        exc_info_processor,
+        # exc_info becomes the traceback text (the whole chain) before the scrubber reads it.
+        structlog.processors.format_exc_info,
         scrub_processor,
     ]
     renderer: Any = (
