@@ -1,4 +1,9 @@
-"""The Sanic application factory: settings in, a configured app with its resources out."""
+"""The Sanic application factory: settings in, a configured app with its resources out.
+
+A composition root: it wires the faces to the domain's services and the ground's resources.
+`create_app` is three steps: configuration (Sanic's own settings and the OpenAPI document),
+resources (opened per worker in before_server_start), and routes (every face's blueprints).
+"""
 
 from __future__ import annotations
 
@@ -10,14 +15,8 @@ from sanic import Sanic
 
 from backend.accounts.service import LoginLimits, LoginService
 from backend.accounts.tokens import TokenStore
-from backend.api.http import (
-    DRAIN_LIMIT,
-    ProblemErrorHandler,
-    finish_request,
-    refuse_oversized_body,
-    start_request,
-)
 from backend.config import Settings, load_settings
+from backend.context import AppContext
 from backend.crypto import PiiCipher
 from backend.db import close_db, init_db
 from backend.geo.routing import process_index
@@ -28,11 +27,14 @@ from backend.jobs.tasks import process_photo_task, send_notice_task
 from backend.logs import configure_logging, get_logger
 from backend.notify.service import fresh_notices
 from backend.redis_conn import connect_redis, redis_pool
+from backend.web.http import DRAIN_LIMIT, finish_request, refuse_oversized_body, start_request
+from backend.web.problems import ProblemErrorHandler
 from backend.wechat import create_wechat
 from backend.workdays import WorkCalendar
-from storage import ObjectStore, StorageError, create_store
+from storage import StorageError, build_store
 
 log = get_logger("yimen.app")
+App = Sanic[Any, AppContext]
 
 
 def _limits_uri(redis_url: str) -> str:
@@ -41,30 +43,34 @@ def _limits_uri(redis_url: str) -> str:
     return "async+" + redis_url
 
 
-def build_store(settings: Settings) -> ObjectStore:
-    """The object store these settings describe."""
-    return create_store(
-        s3_endpoint=settings.s3_endpoint,
-        s3_access_key=settings.s3_access_key,
-        s3_secret_key=settings.s3_secret_key,
-        s3_bucket=settings.s3_bucket,
-        s3_secure=settings.s3_secure,
-        s3_region=settings.s3_region,
-        s3_public_url=settings.s3_public_url,
-        local_root=settings.data_dir / "objects",
-        signing_key=settings.secret_key.encode(),
-    )
-
-
-def create_app(settings: Settings | None = None, *, name: str = "yimen") -> Sanic:
+def create_app(settings: Settings | None = None, *, name: str = "yimen") -> App:
     """Build the app; connections open in before_server_start, in each worker."""
     settings = settings or load_settings()
     settings.ensure_valid()
     if not settings.redis_url:
         raise RuntimeError("YIMEN_REDIS_URL is empty: `yimen serve` starts an embedded Redis")
     configure_logging(level=settings.log_level, json=settings.log_json)
+    context = AppContext(
+        settings=settings,
+        cipher=PiiCipher(settings.pii_key_bytes),
+        store=build_store(settings),
+        intake_policy=IntakePolicy(
+            calendar=WorkCalendar.parse(settings.holidays, settings.makeup_workdays),
+            urgent_hours=settings.ack_urgent_hours,
+            working_days=settings.ack_working_days,
+        ),
+    )
+    app: App = Sanic(
+        name, ctx=context, error_handler=ProblemErrorHandler(), configure_logging=False
+    )
+    _configure(app, settings)
+    _add_resources(app, settings)
+    _add_routes(app)
+    return app
 
-    app: Sanic[Any, Any] = Sanic(name, error_handler=ProblemErrorHandler(), configure_logging=False)
+
+def _configure(app: App, settings: Settings) -> None:
+    """Sanic's settings, the request middleware and the OpenAPI document's header."""
     app.config.update(
         {
             "PROXIES_COUNT": settings.proxies_count,
@@ -85,94 +91,83 @@ def create_app(settings: Settings | None = None, *, name: str = "yimen") -> Sani
         "所有错误以 RFC 9457 application/problem+json 返回，title/detail 为中文。",
     )
     app.ext.openapi.add_security_scheme("bearer", "http", scheme="bearer")
-    app.ctx.settings = settings
-    app.ctx.cipher = PiiCipher(settings.pii_key_bytes)
-    app.ctx.store = build_store(settings)
-
     app.register_middleware(start_request, "request")
     app.register_middleware(finish_request, "response")  # type: ignore[arg-type]
     # After routing, before Sanic reads the body: an oversized one is refused unread.
     app.add_signal(refuse_oversized_body, "http.routing.after")
 
-    from backend.accounts.views import bp as accounts_bp
-    from backend.api.health import bp as health_bp
-    from backend.geo.views import bp as geo_bp
-    from backend.integrity.views import bp as integrity_bp
-    from backend.windows.views import bp as windows_bp
 
-    for bp in (health_bp, accounts_bp, geo_bp, windows_bp, integrity_bp):
-        app.blueprint(bp)
+def _add_routes(app: App) -> None:
+    """Every face's blueprints (imported here: a face is loaded only into an app)."""
+    from backend.api.mp import group as mp_group
+    from backend.console import group as console_group  # pages, /console/static and /files
+    from backend.staff import group as staff_group
     from mobile_api import group as mobile_group
 
-    app.blueprint(mobile_group)
-    from backend.api.mp import group as mp_group
+    for group in (staff_group, mobile_group, mp_group, console_group):
+        app.blueprint(group)
 
-    app.blueprint(mp_group)
-    from backend.console.views import group as console_bp  # pages, /console/static and /files
 
-    app.blueprint(console_bp)
-    app.ctx.intake_policy = IntakePolicy(
-        calendar=WorkCalendar.parse(settings.holidays, settings.makeup_workdays),
-        urgent_hours=settings.ack_urgent_hours,
-        working_days=settings.ack_working_days,
-    )
+def _add_resources(app: App, settings: Settings) -> None:
+    """Open the connections and services in each worker; close them when it stops."""
 
     @app.before_server_start
-    async def open_resources(app: Sanic, _loop: Any = None) -> None:
+    async def open_resources(app: App, _loop: Any = None) -> None:
+        ctx = app.ctx
         await init_db(settings)
         try:
-            await app.ctx.store.ensure_bucket()
+            await ctx.store.ensure_bucket()
         except StorageError as exc:
             # Start anyway: /readyz reports storage as failed until it answers.
             log.warning("object storage not ready at start-up", error=str(exc))
-        app.ctx.redis = connect_redis(settings.redis_url)
-        app.ctx.tokens = TokenStore(
-            app.ctx.redis,
+        ctx.redis = connect_redis(settings.redis_url)
+        ctx.tokens = TokenStore(
+            ctx.redis,
             secret=settings.secret_key,
             access_ttl=settings.access_token_ttl,
             refresh_ttl=settings.refresh_token_ttl,
             prefix=settings.redis_prefix,
         )
-        app.ctx.limiter_storage = RedisStorage(
+        ctx.limiter_storage = RedisStorage(
             _limits_uri(settings.redis_url),
             implementation="redispy",
             key_prefix=settings.redis_prefix + "limits",
             connection_pool=redis_pool(settings.redis_url),  # type: ignore[arg-type]
         )
-        app.ctx.broker = make_broker(settings)
-        await app.ctx.broker.startup()
-        app.ctx.routing = process_index()
-        await app.ctx.routing.ensure_fresh()
+        ctx.broker = make_broker(settings)
+        await ctx.broker.startup()
+        ctx.routing = process_index()
+        await ctx.routing.ensure_fresh()
 
         async def enqueue_photo(photo_id: uuid.UUID) -> None:
             # After commit. If Redis is down the sweep re-queues it: the photo is not lost.
             try:
-                await process_photo_task.kicker().with_broker(app.ctx.broker).kiq(str(photo_id))
+                await process_photo_task.kicker().with_broker(ctx.broker).kiq(str(photo_id))
             except Exception as exc:
                 log.warning("could not queue photo", photo_id=str(photo_id), error=str(exc))
 
-        app.ctx.enqueue_photo = enqueue_photo
+        ctx.enqueue_photo = enqueue_photo
 
         async def route_lead(**kwargs: Any) -> Routed:
-            await app.ctx.routing.ensure_fresh()
-            return await route_for_lead(index=app.ctx.routing, settings=settings, **kwargs)
+            await ctx.routing.ensure_fresh()
+            return await route_for_lead(index=ctx.routing, settings=settings, **kwargs)
 
-        app.ctx.route_lead = route_lead
-        app.ctx.wechat = create_wechat(settings)
+        ctx.route_lead = route_lead
+        ctx.wechat = create_wechat(settings)
 
         async def enqueue_notices() -> None:
             # After a console action commits: send what it queued now, not at the next sweep.
             try:
                 for notice_id in await fresh_notices():
-                    await send_notice_task.kicker().with_broker(app.ctx.broker).kiq(str(notice_id))
+                    await send_notice_task.kicker().with_broker(ctx.broker).kiq(str(notice_id))
             except Exception as exc:
                 log.warning("could not queue status messages", error=str(exc))
 
-        app.ctx.enqueue_notices = enqueue_notices
-        app.ctx.login = LoginService(
-            tokens=app.ctx.tokens,
-            limiter_storage=app.ctx.limiter_storage,
-            redis=app.ctx.redis,
+        ctx.enqueue_notices = enqueue_notices
+        ctx.login = LoginService(
+            tokens=ctx.tokens,
+            limiter_storage=ctx.limiter_storage,
+            redis=ctx.redis,
             prefix=settings.redis_prefix,
             limits=LoginLimits(
                 per_name_and_address=settings.login_rate_limit,
@@ -186,10 +181,8 @@ def create_app(settings: Settings | None = None, *, name: str = "yimen") -> Sani
         )
 
     @app.after_server_stop
-    async def close_resources(app: Sanic, _loop: Any = None) -> None:
+    async def close_resources(app: App, _loop: Any = None) -> None:
         await app.ctx.broker.shutdown()
         app.ctx.wechat.close()
         await app.ctx.redis.aclose()
         await close_db()
-
-    return app

@@ -318,7 +318,7 @@ def worker(workers: int) -> None:
     if not settings.redis_url:
         raise click.ClickException("后台任务需要 YIMEN_REDIS_URL")
     args = WorkerArgs.from_cli(
-        ["backend.jobs.broker:broker", "backend.jobs.tasks", "--workers", str(workers)]
+        ["backend.jobs.broker:broker", "backend.jobs.worker", "--workers", str(workers)]
     )
     raise SystemExit(run_worker(args) or 0)
 
@@ -347,8 +347,6 @@ def serve(host: str | None, port: int | None, workers: int | None) -> None:
     from sanic import Sanic
     from sanic.worker.loader import AppLoader
 
-    from backend.app import create_app
-
     settings = _settings()
     host, port = host or settings.host, port or settings.port
     embedded = None
@@ -365,7 +363,8 @@ def serve(host: str | None, port: int | None, workers: int | None) -> None:
         # On embedded defaults one command runs everything, photo processing included.
         task_worker = subprocess.Popen([sys.executable, "-m", "backend.cli", "worker"])
     try:
-        loader = AppLoader(factory=create_app)
+        # By name: the CLI and the app are both composition roots; neither imports the other.
+        loader = AppLoader("backend.app:create_app", as_factory=True)
         app = loader.load()
         base = f"http://{host}:{port}"
         click.echo(f"一门通已启动：{base}/")

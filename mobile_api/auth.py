@@ -10,9 +10,11 @@ from backend.accounts.authz import Principal
 from backend.accounts.models import UserKind
 from backend.accounts.schemas import LoginIn, RefreshIn, TokenOut
 from backend.accounts.service import load_principal, refresh_login
-from backend.api.http import body, client_ip, ok, protected
+from backend.context import app_context
 from backend.errors import ValidationFailed
 from backend.geo.models import Division
+from backend.guard import protected
+from backend.web.http import body, client_ip, ok
 
 bp = Blueprint("mobile_auth", url_prefix="/auth")
 
@@ -45,14 +47,14 @@ async def login(request: Request) -> HTTPResponse:
             "请提供 device_id（手机的设备编号）",
             errors=[{"field": "device_id", "message": "必填项未填写"}],
         )
-    user, pair = await request.app.ctx.login.login(
+    user, pair = await app_context(request).login.login(
         username=login_in.username,
         password=login_in.password,
         client_ip=client_ip(request),
         kinds=(UserKind.GRID_WORKER,),
         device_id=login_in.device_id,
     )
-    claims = await request.app.ctx.tokens.verify_access(pair.access_token)
+    claims = await app_context(request).tokens.verify_access(pair.access_token)
     principal = await load_principal(
         user_id=user.id, token_id=claims.token_id, family=claims.family
     )
@@ -66,7 +68,7 @@ async def refresh(request: Request) -> HTTPResponse:
     """Rotate a refresh token."""
     refresh_in = body(request, RefreshIn)
     pair = await refresh_login(
-        tokens=request.app.ctx.tokens,
+        tokens=app_context(request).tokens,
         refresh_token=refresh_in.refresh_token,
         kinds=(UserKind.GRID_WORKER,),
     )
@@ -79,5 +81,5 @@ async def refresh(request: Request) -> HTTPResponse:
 @protected(kinds=[UserKind.GRID_WORKER])
 async def logout(request: Request, principal: Principal) -> HTTPResponse:
     """Revoke this phone's login."""
-    await request.app.ctx.tokens.revoke_family(principal.token_family)
+    await app_context(request).tokens.revoke_family(principal.token_family)
     return ok({"status": "logged_out"})

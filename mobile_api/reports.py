@@ -11,25 +11,17 @@ from sanic_ext import openapi
 
 from backend.accounts.authz import Principal
 from backend.accounts.models import UserKind
-from backend.api.http import (
-    accept_photo,
-    body,
-    decode_cursor,
-    encode_cursor,
-    multipart_photo,
-    ok,
-    original_putter,
-    path_uuid,
-    protected,
-    query,
-)
+from backend.context import app_context
 from backend.crypto import mask_id_number, mask_phone
 from backend.geo.models import Division
+from backend.guard import protected
 from backend.intake import service
 from backend.intake.catalog import HARDSHIP_TAGS, MAX_PHOTOS_PER_LEAD
 from backend.intake.models import Lead, LeadPhoto
 from backend.intake.schemas import ReportIn, ReportListQuery
 from backend.intake.triage import SENDER_STATUS_LABELS, worker_message
+from backend.web.http import body, decode_cursor, encode_cursor, ok, path_uuid, query
+from backend.web.uploads import accept_photo, multipart_photo, original_putter
 from backend.windows.models import Window
 from storage.photos import MAX_BYTES
 
@@ -64,7 +56,7 @@ def _photo_out(photo: LeadPhoto) -> dict[str, Any]:
 
 async def lead_out(request: Request, lead: Lead) -> dict[str, Any]:
     """A report as its grid worker sees it (personal data masked)."""
-    cipher = request.app.ctx.cipher
+    cipher = app_context(request).cipher
     township = (
         await Division.filter(code=lead.township_code).first() if lead.township_code else None
     )
@@ -147,9 +139,9 @@ async def create_report(request: Request, principal: Principal) -> HTTPResponse:
     lead, created = await service.submit_report(
         report_in=report_in,
         reporter=principal,
-        cipher=request.app.ctx.cipher,
-        policy=request.app.ctx.intake_policy,
-        router=request.app.ctx.route_lead,
+        cipher=app_context(request).cipher,
+        policy=app_context(request).intake_policy,
+        router=app_context(request).route_lead,
     )
     return ok(await lead_out(request, lead), status=201 if created else 200)
 
@@ -237,5 +229,5 @@ async def _store_photo(
         put_original=original_putter(request),
     )
     if created:
-        await request.app.ctx.enqueue_photo(photo.id)
+        await app_context(request).enqueue_photo(photo.id)
     return ok({"photo_id": str(photo.id), "status": photo.status.value}, status=201)

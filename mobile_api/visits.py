@@ -9,8 +9,9 @@ from sanic_ext import openapi
 
 from backend.accounts.authz import Principal
 from backend.accounts.models import UserKind
-from backend.api.http import body, ok, path_uuid, protected
+from backend.guard import protected
 from backend.intake import triage
+from backend.web.http import body, ok, path_uuid
 from mobile_api.reports import lead_out
 
 bp = Blueprint("mobile_visits", url_prefix="/visits")

@@ -12,7 +12,7 @@ from storage.base import (
     StorageUnavailable,
     validate_key,
 )
-from storage.factory import create_store
+from storage.factory import build_store, create_store
 from storage.local import LocalStore
 from storage.photos import (
     DISPLAY_MIME,
@@ -46,6 +46,7 @@ __all__ = [
     "StorageError",
     "StorageUnavailable",
     "UploadInfo",
+    "build_store",
     "create_store",
     "phash_distance",
     "process_photo",

@@ -8,8 +8,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from backend.intake.schemas import normalise_phone
 from backend.people.identity import normalise_id_number
+from backend.people.phones import normalise_phone
 from backend.validation import FieldProblem
 
 # What residents may apply for (社会力量参与 is not an application of one's own).

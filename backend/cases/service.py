@@ -29,9 +29,9 @@ from backend.cases.schemas import RELATIONS, ApplicationIn, to_fen
 from backend.crypto import PiiCipher
 from backend.errors import Conflict, NotFound, ValidationFailed
 from backend.geo.models import Division, Level
-from backend.intake.service import _next_number, fingerprint
 from backend.integrity.service import record_event
 from backend.notify.service import queue_notice
+from backend.numbering import fingerprint, next_number
 from backend.people.identity import person_index
 from backend.windows.catalog import CATEGORIES
 
@@ -122,7 +122,7 @@ async def submit_application(
     township_code = village.code[:9]
     review = await before_create()
     now = datetime.now(UTC)
-    number = await _next_number(f"{township_code}-SQ", now.astimezone(SHANGHAI).year)
+    number = await next_number(f"{township_code}-SQ", now.astimezone(SHANGHAI).year)
     applicant = application_in.applicant
     members = [
         {

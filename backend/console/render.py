@@ -16,8 +16,9 @@ from shapely.geometry import MultiPolygon, Point, Polygon
 from shapely.geometry.base import BaseGeometry
 
 from backend.accounts.models import Role
-from backend.api.http import problem_response
+from backend.context import app_context
 from backend.errors import Problem
+from backend.web.problems import problem_response
 
 HERE = Path(__file__).parent
 TEMPLATES = HERE / "templates"
@@ -94,7 +95,7 @@ def wants_problem(request: Request) -> bool:
 
 def security_headers(request: Request, response: HTTPResponse) -> HTTPResponse:
     """Headers every console page carries: no caching of personal data, no framing, no inline JS."""
-    settings = request.app.ctx.settings
+    settings = app_context(request).settings
     images = "'self' data:"
     if settings.s3_endpoint:
         # Photos come straight from the object store through presigned links.

@@ -18,9 +18,10 @@ from sanic.response import HTTPResponse
 from backend.accounts.authz import Principal
 from backend.accounts.models import UserKind
 from backend.accounts.service import load_principal
-from backend.api.http import client_ip
 from backend.config import Settings
+from backend.context import app_context
 from backend.errors import Forbidden, Unauthorized
+from backend.web.http import client_ip
 
 COOKIE = "yimen_console"
 # Before login there is no session to hold a CSRF token: the login form carries an HMAC of a
@@ -203,13 +204,9 @@ class SessionStore:
 
 
 def sessions(request: Request) -> SessionStore:
-    """The session store of this app (built on first use: it needs the app's Redis)."""
-    ctx = request.app.ctx
-    store: SessionStore | None = getattr(ctx, "console_sessions", None)
-    if store is None:
-        store = SessionStore(ctx.redis, settings=ctx.settings)
-        ctx.console_sessions = store
-    return store
+    """The session store of this app (cheap to build: it holds the app's Redis and keys)."""
+    ctx = app_context(request)
+    return SessionStore(ctx.redis, settings=ctx.settings)
 
 
 async def current_session(request: Request) -> tuple[Session, Principal] | None:
@@ -261,7 +258,7 @@ async def login(request: Request, *, username: str, password: str) -> tuple[str,
     presented = request.cookies.get(DEVICE_COOKIE)
     # Only a cookie signed for this name is a known device for it.
     known = store.known_device(presented, username)
-    user, pair = await request.app.ctx.login.login(
+    user, pair = await app_context(request).login.login(
         username=username,
         password=password,
         client_ip=client_ip(request),
@@ -271,10 +268,10 @@ async def login(request: Request, *, username: str, password: str) -> tuple[str,
     device_cookie, device = store.device_cookie(presented, username)
     if known is None:
         # First sign-in with this browser for the name: it is known from now on.
-        await request.app.ctx.login.remember_device(username, device)
+        await app_context(request).login.remember_device(username, device)
     # The console authenticates by cookie: the bearer tokens a login issues are not needed.
-    claims = await request.app.ctx.tokens.verify_access(pair.access_token)
-    await request.app.ctx.tokens.revoke_family(claims.family)
+    claims = await app_context(request).tokens.verify_access(pair.access_token)
+    await app_context(request).tokens.revoke_family(claims.family)
     session_id, session = await store.create(user_id=user.id)
     principal = await load_principal(
         user_id=user.id, token_id=SESSION_KIND, family=session.key[:32]

@@ -15,7 +15,6 @@ from sanic.response import HTTPResponse, json, raw, redirect
 from backend.accounts import service as accounts_service
 from backend.accounts.authz import Principal, covers, ensure_jurisdiction, ensure_role
 from backend.accounts.models import ROLE_LABELS, Role
-from backend.api.http import problem_response
 from backend.cases import service as cases_service
 from backend.cases.models import (
     Application,
@@ -32,6 +31,7 @@ from backend.console.render import (
     township_map,
     wants_problem,
 )
+from backend.context import app_context
 from backend.crypto import PiiCipher, mask_id_number, mask_phone
 from backend.errors import (
     Forbidden,
@@ -54,6 +54,7 @@ from backend.intake.models import (
     PhotoStatus,
 )
 from backend.validation import parse_model, refuse_control_characters
+from backend.web.problems import problem_response
 from backend.windows import service as windows_service
 from backend.windows.catalog import CATEGORIES, DEPARTMENTS
 from backend.windows.schemas import WindowIn
@@ -340,7 +341,7 @@ async def window_save(request: Request, principal: Principal) -> HTTPResponse:
 @files_bp.get("/files/<key:path>")
 async def local_file(request: Request, key: str) -> HTTPResponse:
     """An object of the local store, for the holder of a valid presigned link."""
-    store = request.app.ctx.store
+    store = app_context(request).store
     if not isinstance(store, LocalStore):
         raise NotFound("找不到该文件")
     expires = request.args.get("expires") or ""
@@ -507,7 +508,7 @@ async def _lead_context(
 ) -> dict[str, Any]:
     """Everything the lead page shows, read through the intake services."""
     now = datetime.now(UTC)
-    cipher = request.app.ctx.cipher
+    cipher = app_context(request).cipher
     photos = await intake_service.list_photos(lead=lead)
     duplicates = await triage.list_duplicates(principal=principal, lead=lead)
     events = await intake_service.list_events(lead=lead)
@@ -531,7 +532,7 @@ async def _lead_context(
             )
         except NotFound:
             merged_into = None
-    routing = request.app.ctx.routing
+    routing = app_context(request).routing
     await routing.ensure_fresh()
     geometry = routing.index.geometry(lead.township_code) if lead.township_code else None
     point = (lead.lng, lead.lat) if lead.lng is not None and lead.lat is not None else None
@@ -647,7 +648,7 @@ def _requester(lead: Lead, cipher: PiiCipher) -> dict[str, Any] | None:
 
 
 async def _photo_view(request: Request, photo: LeadPhoto) -> dict[str, Any]:
-    store = request.app.ctx.store
+    store = app_context(request).store
     thumb = display = None
     if photo.status == PhotoStatus.PROCESSED and photo.thumb_key and photo.display_key:
         try:
@@ -680,7 +681,7 @@ async def reveal(request: Request, lead_id: str, principal: Principal) -> HTTPRe
         principal=principal,
         lead_id=lead_uuid,
         field=field,  # type: ignore[arg-type]
-        cipher=request.app.ctx.cipher,
+        cipher=app_context(request).cipher,
     )
     if request.headers.get("hx-request", "").lower() == "true":
         return render(request, "_revealed.html", value=value)
@@ -811,7 +812,7 @@ async def act(request: Request, lead_id: str, action: str, principal: Principal)
         current = await triage.get_lead_for_staff(principal=principal, lead_id=lead_uuid)
         context = await _lead_context(request, principal, current)
         return render(request, "lead.html", status=problem.status, error=problem.detail, **context)
-    await request.app.ctx.enqueue_notices()
+    await app_context(request).enqueue_notices()
     if wants_problem(request):
         state = {"id": str(lead.id), "status": lead.status.value, "version": lead.version}
         return security_headers(request, json(state))
@@ -937,7 +938,7 @@ async def application_page(
 
 
 async def _document_view(request: Request, document: ApplicationDocument) -> dict[str, Any]:
-    store = request.app.ctx.store
+    store = app_context(request).store
     try:
         # The original is private: a five-minute link, like a lead's photos.
         url = await store.presigned_get_url(document.original_key, expires=PHOTO_LINK_TTL)
@@ -950,7 +951,7 @@ async def _application_context(
     request: Request, principal: Principal, application: Application
 ) -> dict[str, Any]:
     """Everything the application page shows, read through the cases service."""
-    cipher = request.app.ctx.cipher
+    cipher = app_context(request).cipher
     id_number = cipher.decrypt_optional(
         application.applicant_id_enc, purpose=cases_service.ID_PURPOSE
     )
@@ -1051,7 +1052,7 @@ async def application_act(
         return render(
             request, "application.html", status=problem.status, error=problem.detail, **context
         )
-    await request.app.ctx.enqueue_notices()
+    await app_context(request).enqueue_notices()
     if wants_problem(request):
         state = {
             "id": str(application.id),

@@ -10,19 +10,8 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 from backend.intake.catalog import HARDSHIP_TAGS
 from backend.people.identity import normalise_id_number
+from backend.people.phones import normalise_phone
 from backend.validation import FieldProblem
-
-
-def normalise_phone(value: str | None) -> str | None:
-    """Digits of a phone number (a +86 prefix dropped), or ValueError."""
-    if not value:
-        return None
-    digits = value.replace("-", "").replace(" ", "")
-    if digits.startswith("+86"):
-        digits = digits[3:]
-    if not digits.isdigit() or not 7 <= len(digits) <= 12:
-        raise ValueError("电话号码格式不正确")
-    return digits
 
 
 def check_tags(tags: list[str]) -> list[str]:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import difflib
 import hashlib
-import json
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -12,8 +11,6 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import h3
-from pydantic import BaseModel
-from tortoise import connections
 from tortoise.exceptions import IntegrityError
 from tortoise.expressions import Q
 from tortoise.transactions import in_transaction
@@ -37,6 +34,7 @@ from backend.intake.models import (
 )
 from backend.intake.schemas import HelpRequestIn, PointIn, ReportIn
 from backend.integrity.service import record_event
+from backend.numbering import fingerprint, next_number
 from backend.people.identity import person_index_optional
 from backend.workdays import WorkCalendar
 
@@ -84,23 +82,6 @@ def request_hash(report_in: ReportIn, cipher: PiiCipher) -> str:
 def is_urgent(report_in: ReportIn) -> bool:
     """The flag, or a tag that cannot wait."""
     return report_in.urgent or bool(URGENT_TAGS & set(report_in.hardship))
-
-
-async def _next_number(prefix: str, year: int) -> str:
-    """The next number of a township's year, in one atomic statement of its own.
-
-    Taken outside the lead's transaction so the counter row is locked only for an instant
-    (a lock held across the whole insert serialised every report of a township). A lead whose
-    transaction then fails leaves a gap, never a duplicate.
-    """
-    key = f"{prefix}-{year}"
-    conn = connections.get("default")
-    rows = await conn.execute_query_dict(
-        "INSERT INTO intake_counter (key, value) VALUES ($1, 1) "
-        "ON CONFLICT (key) DO UPDATE SET value = intake_counter.value + 1 RETURNING value",
-        [key],
-    )
-    return f"{key}-{int(rows[0]['value']):05d}"
 
 
 def _similar(a: str, b: str) -> bool:
@@ -341,16 +322,6 @@ async def submit_help_request(
 UNKNOWN_COUNTY = "000000"
 
 
-def fingerprint(model: BaseModel, cipher: PiiCipher) -> str:
-    """A keyed hash of a request body, for replay checks.
-
-    Keyed, because the body holds phone and ID numbers while the rest of it is stored in clear:
-    a plain hash could be reversed by trying every phone number against it.
-    """
-    canonical = json.dumps(model.model_dump(mode="json"), sort_keys=True, ensure_ascii=False)
-    return cipher.blind_index(canonical, purpose="request.fingerprint")
-
-
 async def _locate(
     *,
     location: PointIn | None,
@@ -392,7 +363,7 @@ async def _file_lead(
 ) -> tuple[Lead, bool]:
     """Write a new lead with its timeline, duplicates and audit row in one transaction."""
     now = datetime.now(UTC)
-    number = await _next_number(routed.township_code or f"{routed.county_code}000", now.year)
+    number = await next_number(routed.township_code or f"{routed.county_code}000", now.year)
     try:
         async with in_transaction() as conn:
             lead = await Lead.create(

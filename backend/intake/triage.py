@@ -60,9 +60,10 @@ from backend.intake.models import (
     ReferralStatus,
     SuspectedDuplicate,
 )
-from backend.intake.service import ID_PURPOSE, PHONE_PURPOSE, _next_number
+from backend.intake.service import ID_PURPOSE, PHONE_PURPOSE
 from backend.integrity.service import record_event
 from backend.notify.service import queue_notice
+from backend.numbering import next_number
 from backend.windows.catalog import CATEGORIES, DEPARTMENTS
 from backend.windows.models import Department, Window
 from backend.workdays import SHANGHAI
@@ -845,13 +846,13 @@ async def convert_lead(
             errors=[{"field": "category", "message": "不是允许的取值"}],
         )
     # Refuse what can be refused before taking a number: a refused action writes nothing.
-    # The number is taken outside the transaction (see _next_number); a race lost after this
+    # The number is taken outside the transaction (see next_number); a race lost after this
     # point leaves a gap in the sequence, never a duplicate.
     lead = await _load(principal, lead_id, None, lock=False)
     _check_convertible(lead, expected_version)
     assert lead.township_code is not None
     now = datetime.now(UTC)
-    number = await _next_number(f"{lead.township_code}-SQ", now.astimezone(SHANGHAI).year)
+    number = await next_number(f"{lead.township_code}-SQ", now.astimezone(SHANGHAI).year)
     label = CATEGORIES[category][0]
     async with in_transaction() as conn:
         lead = await _load(principal, lead_id, conn, lock=True)

@@ -2,63 +2,18 @@
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import time
 import uuid
 from datetime import timedelta
 from typing import Any
 
-from taskiq import TaskiqEvents, TaskiqState
-
-from backend.config import load_settings
 from backend.jobs.broker import broker
-from backend.logs import configure_logging, get_logger
+from backend.logs import get_logger
 
 log = get_logger("yimen.jobs")
-SWEEP_EVERY_S = 60
 SWEEP_AFTER = timedelta(minutes=2)
+# What the worker opened at start-up (backend.jobs.worker): store, settings, wechat.
 _state: dict[str, Any] = {}
-
-
-@broker.on_event(TaskiqEvents.WORKER_STARTUP)
-async def _startup(state: TaskiqState) -> None:
-    from backend.app import build_store
-    from backend.db import init_db
-    from backend.wechat import create_wechat
-
-    settings = load_settings()
-    configure_logging(level=settings.log_level, json=settings.log_json)
-    await init_db(settings)
-    _state["store"] = build_store(settings)
-    _state["settings"] = settings
-    _state["wechat"] = create_wechat(settings)
-    _state["sweeper"] = asyncio.create_task(_sweep_forever())
-
-
-@broker.on_event(TaskiqEvents.WORKER_SHUTDOWN)
-async def _shutdown(state: TaskiqState) -> None:
-    from backend.db import close_db
-
-    sweeper = _state.pop("sweeper", None)
-    if sweeper is not None:
-        sweeper.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await sweeper
-    wechat = _state.pop("wechat", None)
-    if wechat is not None:
-        wechat.close()
-    await close_db()
-
-
-async def _sweep_forever() -> None:
-    while True:
-        try:
-            await sweep_photos()
-            await sweep_notices()
-        except Exception as exc:  # the next round tries again; a sweep must never kill a worker
-            log.warning("sweep failed", error=type(exc).__name__)
-        await asyncio.sleep(SWEEP_EVERY_S)
 
 
 async def sweep_photos() -> int:

@@ -18,11 +18,14 @@ from backend.accounts.service import (
     resident_phone,
     set_resident_phone,
 )
-from backend.api.http import body, client_ip, ensure_rate, ok, protected
 from backend.api.mp.schemas import CodeIn
+from backend.context import app_context
 from backend.crypto import mask_phone
 from backend.errors import Problem
+from backend.guard import protected
 from backend.logs import get_logger
+from backend.web.http import body, client_ip, ok
+from backend.web.limits import ensure_rate
 from backend.wechat import ERR_WATERMARK, WeChatError
 
 bp = Blueprint("mp_auth", url_prefix="")
@@ -74,7 +77,7 @@ def wechat_problem(exc: WeChatError, *, phone: bool = False) -> Problem:
 
 def resident_out(user: User, request: Request) -> dict[str, Any]:
     """The resident as the mini-program shows her (phone masked)."""
-    phone = resident_phone(user, request.app.ctx.cipher)
+    phone = resident_phone(user, app_context(request).cipher)
     return {"id": str(user.id), "display_name": user.display_name, "phone": mask_phone(phone)}
 
 
@@ -96,7 +99,7 @@ async def login(request: Request) -> HTTPResponse:
         message="登录太频繁，请稍后再试",
     )
     try:
-        session = await request.app.ctx.wechat.code2session(code_in.code)
+        session = await app_context(request).wechat.code2session(code_in.code)
     except WeChatError as exc:
         raise wechat_problem(exc) from None
     user, _ = await get_or_create_resident(openid=session.openid)
@@ -108,7 +111,7 @@ async def login(request: Request) -> HTTPResponse:
             type_slug="account-disabled",
             title="账号已停用",
         )
-    pair = await request.app.ctx.tokens.issue(user.id)
+    pair = await app_context(request).tokens.issue(user.id)
     return ok(TokenOut(**pair.__dict__).model_dump() | {"resident": resident_out(user, request)})
 
 
@@ -119,7 +122,7 @@ async def refresh(request: Request) -> HTTPResponse:
     """Rotate a refresh token."""
     refresh_in = body(request, RefreshIn)
     pair = await refresh_login(
-        tokens=request.app.ctx.tokens,
+        tokens=app_context(request).tokens,
         refresh_token=refresh_in.refresh_token,
         kinds=(UserKind.RESIDENT,),
     )
@@ -132,7 +135,7 @@ async def refresh(request: Request) -> HTTPResponse:
 @protected(kinds=[UserKind.RESIDENT])
 async def logout(request: Request, principal: Principal) -> HTTPResponse:
     """Revoke this login."""
-    await request.app.ctx.tokens.revoke_family(principal.token_family)
+    await app_context(request).tokens.revoke_family(principal.token_family)
     return ok({"status": "logged_out"})
 
 
@@ -154,10 +157,10 @@ async def bind_phone(request: Request, principal: Principal) -> HTTPResponse:
     """Ask WeChat for the phone the resident agreed to share; store it encrypted."""
     code_in = body(request, CodeIn)
     try:
-        phone = await request.app.ctx.wechat.phone_number(code_in.code)
+        phone = await app_context(request).wechat.phone_number(code_in.code)
     except WeChatError as exc:
         raise wechat_problem(exc, phone=True) from None
     user = await set_resident_phone(
-        user_id=principal.user_id, phone=phone, cipher=request.app.ctx.cipher
+        user_id=principal.user_id, phone=phone, cipher=app_context(request).cipher
     )
-    return ok({"phone": mask_phone(resident_phone(user, request.app.ctx.cipher))})
+    return ok({"phone": mask_phone(resident_phone(user, app_context(request).cipher))})

@@ -13,33 +13,24 @@ from sanic_ext import openapi
 
 from backend.accounts.authz import Principal
 from backend.accounts.models import UserKind
-from backend.api.http import (
-    accept_photo,
-    body,
-    decode_cursor,
-    encode_cursor,
-    ensure_rate,
-    first_send,
-    multipart_photo,
-    ok,
-    original_putter,
-    path_uuid,
-    protected,
-    query,
-)
 from backend.api.mp.schemas import ConsentIn, ItemsQuery
 from backend.cases import service as cases
 from backend.cases.models import Application
 from backend.cases.schemas import ApplicationIn
+from backend.context import app_context
 from backend.crypto import mask_id_number, mask_phone
 from backend.errors import NotFound, ValidationFailed
 from backend.geo.models import Division
+from backend.guard import protected
 from backend.intake import service as intake
 from backend.intake.models import Lead, LeadSource
 from backend.intake.schemas import HelpRequestIn
 from backend.intake.triage import SENDER_STATUS_LABELS
 from backend.logs import get_logger
 from backend.notify.service import record_consent
+from backend.web.http import body, decode_cursor, encode_cursor, ok, path_uuid, query
+from backend.web.limits import ensure_rate, first_send
+from backend.web.uploads import accept_photo, multipart_photo, original_putter
 from backend.wechat import WeChatError
 from backend.windows.models import Window
 
@@ -85,7 +76,7 @@ async def _check_text(request: Request, principal: Principal, texts: list[str]) 
     if not content:
         return False
     try:
-        verdict = await request.app.ctx.wechat.check_text(
+        verdict = await app_context(request).wechat.check_text(
             content=content, openid=principal.openid or "", scene=2
         )
     except WeChatError as exc:
@@ -109,7 +100,7 @@ async def _place(township_code: str | None) -> tuple[dict[str, str] | None, dict
 
 async def help_out(request: Request, lead: Lead) -> dict[str, Any]:
     """A help request as the resident who sent it reads it (personal data masked)."""
-    cipher = request.app.ctx.cipher
+    cipher = app_context(request).cipher
     township, window = await _place(lead.township_code)
     phone = cipher.decrypt_optional(lead.subject_phone_enc, purpose=intake.PHONE_PURPOSE)
     photos = await intake.list_photos(lead=lead)
@@ -154,7 +145,7 @@ async def help_out(request: Request, lead: Lead) -> dict[str, Any]:
 
 async def application_out(request: Request, application: Application) -> dict[str, Any]:
     """An application as its applicant reads it (ID numbers and phones masked)."""
-    cipher = request.app.ctx.cipher
+    cipher = app_context(request).cipher
     township, window = await _place(application.township_code)
     village = (
         await Division.filter(code=application.hukou_village_code).first()
@@ -221,7 +212,7 @@ async def application_out(request: Request, application: Application) -> dict[st
 async def create_help_request(request: Request, principal: Principal) -> HTTPResponse:
     """Send a help request; it becomes a lead in the township window's queue."""
     help_in = body(request, HelpRequestIn)
-    settings = request.app.ctx.settings
+    settings = app_context(request).settings
     # Retries of one request wait for its first send, then answer what it wrote: a burst of
     # them is one request to her quota, not six.
     async with first_send(
@@ -230,9 +221,9 @@ async def create_help_request(request: Request, principal: Principal) -> HTTPRes
         lead, created = await intake.submit_help_request(
             help_in=help_in,
             resident=principal,
-            cipher=request.app.ctx.cipher,
-            policy=request.app.ctx.intake_policy,
-            router=request.app.ctx.route_lead,
+            cipher=app_context(request).cipher,
+            policy=app_context(request).intake_policy,
+            router=app_context(request).route_lead,
             before_create=_screen(
                 request,
                 principal,
@@ -290,7 +281,7 @@ async def post_help_photo(request: Request, lead_id: str, principal: Principal) 
         max_photos=MAX_HELP_PHOTOS,
     )
     if created:
-        await request.app.ctx.enqueue_photo(photo.id)
+        await app_context(request).enqueue_photo(photo.id)
     # A retry of the same photo answers the first upload (200), like a replayed request.
     return ok(
         {"photo_id": str(photo.id), "status": photo.status.value}, status=201 if created else 200
@@ -309,14 +300,14 @@ async def post_help_photo(request: Request, lead_id: str, principal: Principal) 
 async def create_application(request: Request, principal: Principal) -> HTTPResponse:
     """File an application at the window of the applicant's 户籍 township."""
     application_in = body(request, ApplicationIn)
-    settings = request.app.ctx.settings
+    settings = app_context(request).settings
     async with first_send(
         request, kind="application", owner=principal.user_id, client_id=application_in.client_id
     ):
         application, created = await cases.submit_application(
             application_in=application_in,
             resident=principal,
-            cipher=request.app.ctx.cipher,
+            cipher=app_context(request).cipher,
             before_create=_screen(
                 request,
                 principal,
@@ -432,7 +423,7 @@ async def list_items(request: Request, principal: Principal) -> HTTPResponse:
 async def post_subscription(request: Request, principal: Principal) -> HTTPResponse:
     """Count a one-time consent for the status template."""
     consent_in = body(request, ConsentIn)
-    known = request.app.ctx.settings.wechat_status_template
+    known = app_context(request).settings.wechat_status_template
     if not known or consent_in.template_id != known:
         raise ValidationFailed(
             "不认识的消息模板",

@@ -6,17 +6,18 @@ from sanic import Blueprint, Request
 from sanic.response import HTTPResponse
 from sanic_ext import openapi
 
-from backend.api.http import ok, query
 from backend.api.mp.items import MAX_HELP_PHOTOS
 from backend.api.mp.schemas import DivisionQuery, WindowQuery
 from backend.cases.schemas import RELATIONS, RESIDENT_CATEGORIES
 from backend.cases.service import MAX_DOCUMENTS, category_label
+from backend.context import app_context
 from backend.errors import NotFound, ValidationFailed
 from backend.geo import service as geo_service
 from backend.geo.coords import from_wgs84, to_wgs84
 from backend.geo.models import Division
 from backend.intake.catalog import HARDSHIP_TAGS
 from backend.intake.routing import township_point
+from backend.web.http import ok, query
 from backend.windows.models import Window
 from storage.photos import MAX_BYTES
 
@@ -27,7 +28,7 @@ bp = Blueprint("mp_places", url_prefix="")
 @openapi.summary("小程序需要的选项：困难类型、救助类别、关系、订阅模板")
 async def config(request: Request) -> HTTPResponse:
     """The fixed lists and the status template id (public)."""
-    settings = request.app.ctx.settings
+    settings = app_context(request).settings
     return ok(
         {
             "hardship_tags": [{"key": k, "label": v} for k, v in HARDSHIP_TAGS.items()],
@@ -58,7 +59,7 @@ async def my_window(request: Request) -> HTTPResponse:
                 "请允许定位，或选择所在的乡镇（街道）",
                 errors=[{"field": "township_code", "message": "请提供定位或乡镇（街道）"}],
             )
-        routing = request.app.ctx.routing
+        routing = app_context(request).routing
         await routing.ensure_fresh()
         lng, lat = to_wgs84(params.lng, params.lat, params.coord_type)
         code = routing.index.locate(lng, lat)
@@ -71,7 +72,7 @@ async def my_window(request: Request) -> HTTPResponse:
     if window.lng is not None and window.lat is not None:
         point: tuple[float, float] | None = (window.lng, window.lat)
     else:
-        point = township_point(request.app.ctx.routing, code)
+        point = township_point(app_context(request).routing, code)
     location = None
     if point is not None:
         glng, glat = from_wgs84(point[0], point[1], "gcj02")

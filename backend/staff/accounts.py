@@ -10,9 +10,11 @@ from backend.accounts.authz import Principal
 from backend.accounts.models import ROLE_LABELS, UserKind
 from backend.accounts.schemas import LoginIn, MeOut, RefreshIn, TokenOut
 from backend.accounts.service import get_user, refresh_login
-from backend.api.http import body, client_ip, ok, protected
+from backend.context import app_context
 from backend.errors import Unauthorized
+from backend.guard import protected
 from backend.metrics import LOGIN_FAILURES
+from backend.web.http import body, client_ip, ok
 
 bp = Blueprint("accounts", url_prefix="/api/v1")
 
@@ -39,7 +41,7 @@ async def login(request: Request) -> HTTPResponse:
     """Password login for staff and grid workers."""
     login_in = body(request, LoginIn)
     try:
-        _user, pair = await request.app.ctx.login.login(
+        _user, pair = await app_context(request).login.login(
             username=login_in.username,
             password=login_in.password,
             client_ip=client_ip(request),
@@ -59,7 +61,7 @@ async def refresh(request: Request) -> HTTPResponse:
     """Rotate a refresh token."""
     refresh_in = body(request, RefreshIn)
     pair = await refresh_login(
-        tokens=request.app.ctx.tokens,
+        tokens=app_context(request).tokens,
         refresh_token=refresh_in.refresh_token,
         kinds=(UserKind.STAFF, UserKind.GRID_WORKER),
     )
@@ -72,7 +74,7 @@ async def refresh(request: Request) -> HTTPResponse:
 @protected()
 async def logout(request: Request, principal: Principal) -> HTTPResponse:
     """Revoke this login's tokens."""
-    await request.app.ctx.tokens.revoke_family(principal.token_family)
+    await app_context(request).tokens.revoke_family(principal.token_family)
     return ok({"status": "logged_out"})
 
 

@@ -8,11 +8,12 @@ from sanic import Blueprint, Request
 from sanic.response import HTTPResponse, raw, redirect
 from sanic_ext import openapi
 
-from backend.api.http import ok
+from backend.context import app_context
 from backend.db import ping_db
 from backend.errors import ServiceUnavailable
 from backend.logs import get_logger
 from backend.metrics import render_metrics
+from backend.web.http import ok
 
 bp = Blueprint("health")
 log = get_logger("yimen.health")
@@ -48,7 +49,7 @@ async def _check(name: str, probe: object) -> tuple[str, str | None]:
 @openapi.summary("就绪检查：数据库、Redis、对象存储")
 async def readyz(request: Request) -> HTTPResponse:
     """200 when database, Redis and storage all answer; else 503 naming what failed."""
-    ctx = request.app.ctx
+    ctx = app_context(request)
     results = await asyncio.gather(
         _check("database", ping_db()),
         _check("redis", ctx.redis.ping()),

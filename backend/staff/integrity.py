@@ -9,8 +9,9 @@ from sanic_ext import openapi
 
 from backend.accounts.authz import Principal
 from backend.accounts.models import Role
-from backend.api.http import ok, protected, query
+from backend.guard import protected
 from backend.integrity.service import list_events
+from backend.web.http import ok, query
 
 bp = Blueprint("integrity", url_prefix="/api/v1")
 

@@ -7,10 +7,10 @@ from sanic import Blueprint, Request
 from sanic.response import HTTPResponse
 from sanic_ext import openapi
 
-from backend.api.http import ok, query
 from backend.errors import ValidationFailed
 from backend.geo import service
 from backend.geo.models import Division
+from backend.web.http import ok, query
 
 bp = Blueprint("geo", url_prefix="/api/v1/divisions")
 

@@ -8,10 +8,11 @@ from sanic_ext import openapi
 
 from backend.accounts.authz import Principal, ensure_jurisdiction
 from backend.accounts.models import Role
-from backend.api.http import body, ok, protected
 from backend.errors import ValidationFailed
 from backend.geo import service as geo_service
 from backend.geo.models import Division, Level
+from backend.guard import protected
+from backend.web.http import body, ok
 from backend.windows import service
 from backend.windows.catalog import DEPARTMENTS
 from backend.windows.models import Window

@@ -1,0 +1,38 @@
+"""What the web layer needs of the running app: the ground's resources, typed."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, cast
+
+from limits.aio.storage import RedisStorage
+from redis.asyncio import Redis
+from sanic import Request
+
+from backend.config import Settings
+from backend.crypto import PiiCipher
+from storage import ObjectStore
+
+if TYPE_CHECKING:  # pragma: no cover
+    from sanic import Sanic
+
+
+@dataclass
+class WebContext:
+    """The resources every face shares. Those opened at start-up are set in each worker."""
+
+    settings: Settings
+    cipher: PiiCipher
+    store: ObjectStore
+    redis: Redis = field(init=False)
+    limiter_storage: RedisStorage = field(init=False)
+
+
+def web_context(request: Request) -> WebContext:
+    """This request's app context, as the web layer sees it."""
+    return cast(WebContext, request.app.ctx)
+
+
+def context_of(app: Sanic[Any, Any]) -> WebContext:
+    """An app's context, as the web layer sees it."""
+    return cast(WebContext, app.ctx)
