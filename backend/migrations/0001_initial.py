@@ -1,12 +1,39 @@
+from enum import StrEnum
 from tortoise import migrations
 from tortoise.migrations import operations as ops
 import functools
-from backend.accounts.models import Role, UserKind
-from backend.geo.models import Level
 from json import dumps, loads
 from tortoise.fields.base import OnDelete
 from uuid import uuid4
 from tortoise import fields
+
+
+class Level(StrEnum):
+    # Frozen at this migration: the members as they were when it was written.
+    PROVINCE = 'province'
+    CITY = 'city'
+    COUNTY = 'county'
+    TOWNSHIP = 'township'
+    VILLAGE = 'village'
+
+
+class UserKind(StrEnum):
+    # Frozen at this migration: the members as they were when it was written.
+    RESIDENT = 'resident'
+    GRID_WORKER = 'grid_worker'
+    STAFF = 'staff'
+
+
+class Role(StrEnum):
+    # Frozen at this migration: the members as they were when it was written.
+    WINDOW_CLERK = 'window_clerk'
+    INVESTIGATOR = 'investigator'
+    TOWNSHIP_HEAD = 'township_head'
+    COUNTY_APPROVER = 'county_approver'
+    DEPARTMENT_OFFICER = 'department_officer'
+    SUPERVISOR = 'supervisor'
+    ADMIN = 'admin'
+
 
 class Migration(migrations.Migration):
     initial = True

@@ -1,11 +1,32 @@
+from enum import StrEnum
 from tortoise import migrations
 from tortoise.migrations import operations as ops
 import functools
-from backend.intake.models import LeadSource, LeadStatus, PhotoStatus
 from json import dumps, loads
 from tortoise.fields.base import OnDelete
 from uuid import uuid4
 from tortoise import fields
+
+
+class LeadSource(StrEnum):
+    # Frozen at this migration: the members as they were when it was written.
+    GRID_WORKER = 'grid_worker'
+    RESIDENT = 'resident'
+
+
+class LeadStatus(StrEnum):
+    # Frozen at this migration: the members as they were when it was written.
+    RECEIVED = 'received'
+    ACKNOWLEDGED = 'acknowledged'
+    CLOSED = 'closed'
+
+
+class PhotoStatus(StrEnum):
+    # Frozen at this migration: the members as they were when it was written.
+    RECEIVED = 'received'
+    PROCESSED = 'processed'
+    FAILED = 'failed'
+
 
 class Migration(migrations.Migration):
     dependencies = [('models', '0003_boundaries')]

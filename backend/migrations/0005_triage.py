@@ -1,11 +1,42 @@
+from enum import StrEnum
 from tortoise import migrations
 from tortoise.migrations import operations as ops
-from backend.cases.models import ApplicationStatus
-from backend.intake.models import CloseReason, LeadStatus, ReferralStatus
 from tortoise.fields.base import OnDelete
 from uuid import uuid4
 from tortoise import fields
 from tortoise.indexes import Index
+
+
+class ApplicationStatus(StrEnum):
+    # Frozen at this migration: the members as they were when it was written.
+    RECEIVED = 'received'
+
+
+class ReferralStatus(StrEnum):
+    # Frozen at this migration: the members as they were when it was written.
+    PENDING = 'pending'
+    DONE = 'done'
+
+
+class LeadStatus(StrEnum):
+    # Frozen at this migration: the members as they were when it was written.
+    RECEIVED = 'received'
+    ACKNOWLEDGED = 'acknowledged'
+    REFERRED = 'referred'
+    CONVERTED = 'converted'
+    MERGED = 'merged'
+    CLOSED = 'closed'
+
+
+class CloseReason(StrEnum):
+    # Frozen at this migration: the members as they were when it was written.
+    NOT_IN_HARDSHIP = 'not_in_hardship'
+    ALREADY_ASSISTED = 'already_assisted'
+    UNREACHABLE = 'unreachable'
+    MOVED_AWAY = 'moved_away'
+    DUPLICATE = 'duplicate'
+    OTHER = 'other'
+
 
 class Migration(migrations.Migration):
     dependencies = [('models', '0004_intake')]

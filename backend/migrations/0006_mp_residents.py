@@ -1,13 +1,35 @@
+from enum import StrEnum
 from tortoise import migrations
 from tortoise.migrations import operations as ops
 import functools
-from backend.cases.models import ApplicationSource, ApplicationStatus
-from backend.notify.models import NoticeStatus
 from json import dumps, loads
 from tortoise.fields.base import OnDelete
 from uuid import uuid4
 from tortoise import fields
 from tortoise.migrations.constraints import UniqueConstraint
+
+
+class NoticeStatus(StrEnum):
+    # Frozen at this migration: the members as they were when it was written.
+    PENDING = 'pending'
+    SENT = 'sent'
+    SKIPPED = 'skipped'
+    FAILED = 'failed'
+
+
+class ApplicationStatus(StrEnum):
+    # Frozen at this migration: the members as they were when it was written.
+    RECEIVED = 'received'
+    ACCEPTED = 'accepted'
+    MATERIALS_REQUESTED = 'materials_requested'
+    REFUSED = 'refused'
+
+
+class ApplicationSource(StrEnum):
+    # Frozen at this migration: the members as they were when it was written.
+    WINDOW = 'window'
+    RESIDENT = 'resident'
+
 
 class Migration(migrations.Migration):
     dependencies = [('models', '0005_triage')]

@@ -1,7 +1,17 @@
+from enum import StrEnum
 from tortoise import migrations
 from tortoise.migrations import operations as ops
-from backend.notify.models import NoticeStatus
 from tortoise import fields
+
+
+class NoticeStatus(StrEnum):
+    # Frozen at this migration: the members as they were when it was written.
+    PENDING = 'pending'
+    SENDING = 'sending'
+    SENT = 'sent'
+    SKIPPED = 'skipped'
+    FAILED = 'failed'
+
 
 class Migration(migrations.Migration):
     dependencies = [('models', '0006_mp_residents')]
