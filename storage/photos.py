@@ -579,7 +579,7 @@ def _degrees(value: object, ref: str | None, plus: str, minus: str, limit: float
     # A zero denominator reads as NaN; negative parts have no meaning in DMS.
     if not all(math.isfinite(part) and part >= 0 for part in parts):
         return None
-    degrees = sum(part / 60**index for index, part in enumerate(parts))
+    degrees = sum(part / 60.0**index for index, part in enumerate(parts))
     if degrees > limit:
         return None
     return -degrees if ref == minus else degrees

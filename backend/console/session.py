@@ -230,11 +230,11 @@ async def current_session(request: Request) -> tuple[Session, Principal] | None:
 
 def submitted_csrf(request: Request) -> str:
     """The CSRF token a request carries: htmx sends a header, plain forms a hidden field."""
-    header = request.headers.get(CSRF_HEADER)
+    header: str | None = request.headers.get(CSRF_HEADER)
     if header:
         return header
     form = request.form if _is_form(request) else None
-    value = form.get(CSRF_FIELD) if form else None
+    value: str | None = form.get(CSRF_FIELD) if form else None
     return value or ""
 
 

@@ -105,7 +105,7 @@ def bd09_to_wgs84_array(coords: Array) -> Array:
     target = np.asarray(coords, dtype=np.float64)
     inside = _in_china(target[:, 0], target[:, 1])
     # Start near the answer: BD-09 sits ~0.012 deg east and ~0.0075 deg north of WGS-84.
-    guess = target - np.array([0.012, 0.0075])
+    guess = target - np.array([0.012, 0.0075], dtype=np.float64)
     for _ in range(_INVERSE_MAX_STEPS):
         error = wgs84_to_bd09_array(guess) - target
         guess = guess - error

@@ -34,7 +34,8 @@ def default_window_name(township_name: str) -> str:
 
 async def ensure_windows(*, townships: Sequence[Division], progress: Progress | None = None) -> int:
     """Give every township a window profile; returns how many were created."""
-    have = set(await Window.all().values_list("township_code", flat=True))
+    # Unpacked rather than flat=True: Tortoise types a flat values_list as tuples.
+    have: set[str] = {code for (code,) in await Window.all().values_list("township_code")}
     missing = [
         Window(township_code=t.code, name=default_window_name(t.name))
         for t in townships
