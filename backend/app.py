@@ -116,7 +116,7 @@ def _add_resources(app: App, settings: Settings) -> None:
         ctx = app.ctx
         await init_db(settings)
         try:
-            await ctx.store.ensure_bucket()
+            await ctx.store.create_bucket_if_missing()
         except StorageError as exc:
             # Start anyway: /readyz reports storage as failed until it answers.
             log.warning("object storage not ready at start-up", error=str(exc))

@@ -85,14 +85,14 @@ def migrate() -> None:
 @main.command("grant-app-role")
 def grant_app_role() -> None:
     """创建或更新应用的数据库角色及其权限（以表的所有者运行，可重复执行）."""
-    from backend.db_roles import ensure_app_role
+    from backend.db_roles import create_or_update_app_role
 
     settings = _settings()
     if not settings.app_db_password:
         raise click.ClickException("请设置 YIMEN_APP_DB_PASSWORD（应用数据库角色的密码）")
     try:
         asyncio.run(
-            ensure_app_role(
+            create_or_update_app_role(
                 owner_dsn=settings.database_url,
                 role=settings.app_db_user,
                 password=settings.app_db_password,
@@ -129,10 +129,10 @@ def import_divisions(directory: Path | None, version: str) -> None:
         _print_report(report)
         if report.written:
             with _progress("受理窗口") as step:
-                await windows_service.ensure_windows(
+                await windows_service.create_missing_windows(
                     townships=await geo_service.list_townships(), progress=step
                 )
-            await windows_service.ensure_departments(
+            await windows_service.create_missing_departments(
                 counties=await Division.filter(level=Level.COUNTY, abolished=False)
             )
 

@@ -10,7 +10,7 @@ AUDIT_TABLE = "integrity_audit_event"
 _ROLE_NAME = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
 
 
-async def ensure_app_role(*, owner_dsn: str, role: str, password: str) -> None:
+async def create_or_update_app_role(*, owner_dsn: str, role: str, password: str) -> None:
     """Create or update the app's login role and its grants (idempotent; run as the owner).
 
     The owner (who runs migrations) keeps DDL and TRUNCATE; the role may read and write rows,

@@ -84,11 +84,11 @@ async def load_demo(*, settings: Settings) -> list[str]:
         await process_index().reload_if_loaded()
         done.append(f"演示乡镇边界：{len(boundary_report.imported)} 个")
     townships = await geo_service.list_townships()
-    created = await windows_service.ensure_windows(townships=townships)
+    created = await windows_service.create_missing_windows(townships=townships)
     if created:
         done.append(f"受理窗口：新增 {created} 个")
     counties = await Division.filter(level=Level.COUNTY, abolished=False)
-    created = await windows_service.ensure_departments(counties=counties)
+    created = await windows_service.create_missing_departments(counties=counties)
     if created:
         done.append(f"县级部门：新增 {created} 个")
     await _post_demo_windows()

@@ -105,7 +105,7 @@ class ObjectStore(Protocol):
         """A URL that lets its holder download the object until it expires."""
         ...
 
-    async def ensure_bucket(self) -> None:
+    async def create_bucket_if_missing(self) -> None:
         """Create the bucket (or root directory) if it does not exist yet."""
         ...
 

@@ -169,7 +169,7 @@ class LocalStore:
         signature = self._sign(key, str(deadline))
         return f"{self.url_prefix}/{key}?expires={deadline}&signature={signature}"
 
-    async def ensure_bucket(self) -> None:
+    async def create_bucket_if_missing(self) -> None:
         """Create the root directory if it does not exist yet."""
         await asyncio.to_thread(self._objects.mkdir, parents=True, exist_ok=True)
 

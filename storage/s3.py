@@ -241,7 +241,7 @@ class S3Store:
             self.bucket, key, expires=expires, request_date=now
         )
 
-    async def ensure_bucket(self) -> None:
+    async def create_bucket_if_missing(self) -> None:
         """Create the bucket if it does not exist yet."""
 
         def call() -> None:

@@ -23,8 +23,8 @@ async def load_geo(division_dir: Path) -> None:
     assert report.written, report.problems
     report = await geo_service.import_villages(path=DEMO_VILLAGES, version="demo")
     assert report.written, report.problems
-    await windows_service.ensure_windows(townships=await geo_service.list_townships())
-    await windows_service.ensure_departments(
+    await windows_service.create_missing_windows(townships=await geo_service.list_townships())
+    await windows_service.create_missing_departments(
         counties=await Division.filter(level=Level.COUNTY, abolished=False)
     )
 

@@ -32,7 +32,9 @@ def default_window_name(township_name: str) -> str:
     return f"{township_name}社会救助一门受理窗口"
 
 
-async def ensure_windows(*, townships: Sequence[Division], progress: Progress | None = None) -> int:
+async def create_missing_windows(
+    *, townships: Sequence[Division], progress: Progress | None = None
+) -> int:
     """Give every township a window profile; returns how many were created."""
     # Unpacked rather than flat=True: Tortoise types a flat values_list as tuples.
     have: set[str] = {code for (code,) in await Window.all().values_list("township_code")}
@@ -48,7 +50,7 @@ async def ensure_windows(*, townships: Sequence[Division], progress: Progress | 
     return len(missing)
 
 
-async def ensure_departments(*, counties: Sequence[Division]) -> int:
+async def create_missing_departments(*, counties: Sequence[Division]) -> int:
     """Give every county its departments (one per kind); returns how many were created."""
     have = set(await Department.all().values_list("county_code", "kind"))
     missing = [

@@ -9,7 +9,7 @@ from urllib.parse import urlsplit, urlunsplit
 import asyncpg
 import pytest
 
-from backend.db_roles import ensure_app_role
+from backend.db_roles import create_or_update_app_role
 from tests.harness.services import Postgres
 
 
@@ -37,7 +37,7 @@ async def test_the_app_role_may_append_to_the_audit_table_only(
 ) -> None:
     password = "app-role-password-0123"
     for _ in range(2):  # idempotent: a second `up` runs it again
-        await ensure_app_role(owner_dsn=postgres.url, role=app_role, password=password)
+        await create_or_update_app_role(owner_dsn=postgres.url, role=app_role, password=password)
     app = await asyncpg.connect(_as(postgres.url, app_role, password))
     try:
         row = await app.fetchrow(

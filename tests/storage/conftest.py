@@ -28,7 +28,7 @@ async def s3_store(s3_server: SeaweedServer) -> AsyncIterator[S3Store]:
     """An S3Store on a fresh bucket, removed again afterwards."""
     bucket = f"t-{uuid.uuid4().hex[:24]}"
     store = S3Store(s3_server.endpoint, s3_server.access_key, s3_server.secret_key, bucket)
-    await store.ensure_bucket()
+    await store.create_bucket_if_missing()
     try:
         yield store
     finally:

@@ -217,13 +217,13 @@ async def test_presign_expiry_out_of_bounds(
 
 async def test_ensure_bucket_is_idempotent(store: ObjectStore) -> None:
     await store.put("before", b"1")
-    await store.ensure_bucket()
-    await store.ensure_bucket()
+    await store.create_bucket_if_missing()
+    await store.create_bucket_if_missing()
     assert await store.get("before") == b"1"
 
 
 async def test_check_passes_on_healthy_store(store: ObjectStore) -> None:
-    await store.ensure_bucket()
+    await store.create_bucket_if_missing()
     started = time.monotonic()
     await store.check()
     assert time.monotonic() - started < 2.0
@@ -406,7 +406,7 @@ async def test_local_check_fails_when_root_missing_or_not_a_directory(tmp_path: 
     with pytest.raises(StorageUnavailable) as excinfo:
         await missing.check()
     assert "does not exist" in excinfo.value.reason
-    await missing.ensure_bucket()
+    await missing.create_bucket_if_missing()
     await missing.check()
 
     file_root = tmp_path / "a-file"
@@ -566,7 +566,7 @@ async def test_factory_with_endpoint_gives_s3_store(
     )
     assert isinstance(store, S3Store)
     assert store.kind == "s3"
-    await store.ensure_bucket()
+    await store.create_bucket_if_missing()
     await store.put("k", b"v")
     assert await store.get("k") == b"v"
     assert _files(tmp_path) == []

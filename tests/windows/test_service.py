@@ -35,7 +35,10 @@ async def test_every_township_has_one_window(loaded: None) -> None:
     assert townships == await Window.all().count() > 0
     window = await Window.get(township_code="330523001")
     assert window.name == "递铺街道社会救助一门受理窗口"
-    assert await service.ensure_windows(townships=await Division.filter(level=Level.TOWNSHIP)) == 0
+    assert (
+        await service.create_missing_windows(townships=await Division.filter(level=Level.TOWNSHIP))
+        == 0
+    )
 
 
 async def test_every_county_has_its_departments(loaded: None) -> None:
@@ -43,7 +46,7 @@ async def test_every_county_has_its_departments(loaded: None) -> None:
     assert depts["yibao"] == "安吉县医疗保障局"
     assert len(depts) == 6
     counties = await Division.filter(level=Level.COUNTY)
-    assert await service.ensure_departments(counties=counties) == 0
+    assert await service.create_missing_departments(counties=counties) == 0
     assert await Department.all().count() == 6 * len(counties)
 
 
