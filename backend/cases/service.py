@@ -18,6 +18,7 @@ from tortoise.transactions import in_transaction
 
 from backend.accounts.authz import Principal, ensure_jurisdiction, ensure_role
 from backend.accounts.models import Role
+from backend.cases.labels import STATUS_LABELS, category_label, relation_label
 from backend.cases.models import (
     Application,
     ApplicationDocument,
@@ -25,7 +26,7 @@ from backend.cases.models import (
     ApplicationSource,
     ApplicationStatus,
 )
-from backend.cases.schemas import RELATIONS, ApplicationIn, to_fen
+from backend.cases.schemas import ApplicationIn, to_fen
 from backend.crypto import PiiCipher
 from backend.errors import Conflict, NotFound, ValidationFailed
 from backend.geo.models import Division, Level
@@ -33,7 +34,6 @@ from backend.integrity.service import record_event
 from backend.notify.service import queue_notice
 from backend.numbering import fingerprint, next_number
 from backend.people.identity import person_index
-from backend.windows.catalog import CATEGORIES
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 ID_PURPOSE = "application.person.id"
@@ -42,29 +42,13 @@ MAX_DOCUMENTS = 10
 ACT_ROLES = (Role.WINDOW_CLERK, Role.TOWNSHIP_HEAD)
 STALE_MESSAGE = "该申请已被他人更新，请刷新后重试"
 
-# How the applicant reads each state, and the at most 5 characters a subscribe message allows.
-STATUS_LABELS: dict[str, str] = {
-    ApplicationStatus.RECEIVED: "已提交，待窗口受理",
-    ApplicationStatus.ACCEPTED: "窗口已受理，进入审核",
-    ApplicationStatus.MATERIALS_REQUESTED: "需要补充材料",
-    ApplicationStatus.REFUSED: "不予受理",
-}
+# The at most 5 characters a subscribe message allows, per state.
 STATUS_PHRASES: dict[str, str] = {
     ApplicationStatus.RECEIVED: "已提交",
     ApplicationStatus.ACCEPTED: "已受理",
     ApplicationStatus.MATERIALS_REQUESTED: "待补材料",
     ApplicationStatus.REFUSED: "不予受理",
 }
-
-
-def category_label(category: str) -> str:
-    """The Chinese name of a category."""
-    return CATEGORIES.get(category, (category, ""))[0]
-
-
-def relation_label(relation: str) -> str:
-    """The Chinese name of a relation."""
-    return RELATIONS.get(relation, relation)
 
 
 def ensure_consent(application_in: ApplicationIn) -> None:

@@ -15,6 +15,7 @@ from sanic.response import HTTPResponse, json, raw, redirect
 from backend.accounts import service as accounts_service
 from backend.accounts.authz import Principal, covers, ensure_jurisdiction, ensure_role
 from backend.accounts.models import ROLE_LABELS, Role
+from backend.cases import labels as case_labels
 from backend.cases import service as cases_service
 from backend.cases.models import (
     Application,
@@ -42,6 +43,7 @@ from backend.errors import (
     ValidationFailed,
 )
 from backend.geo import service as geo_service
+from backend.intake import labels as lead_labels
 from backend.intake import service as intake_service
 from backend.intake import triage
 from backend.intake.catalog import HARDSHIP_TAGS
@@ -452,7 +454,7 @@ async def queue(request: Request, principal: Principal) -> HTTPResponse:
         self_url=_queue_link(filters),
         next_url=(_queue_link(filters, after=result.next_cursor) if result.next_cursor else None),
         first_url=_queue_link(filters, after="") if filters["after"] else None,
-        status_labels=triage.STATUS_LABELS,
+        status_labels=lead_labels.STATUS_LABELS,
         source_labels=SOURCE_LABELS,
         hardship_tags=HARDSHIP_TAGS,
         now=now,
@@ -476,9 +478,9 @@ def _queue_row(lead: Lead, now: datetime, villages: dict[str, str]) -> dict[str,
         "lead": lead,
         "overdue": _is_overdue(lead, now),
         "open": lead.status in OPEN_STATUSES,
-        "status_label": triage.STATUS_LABELS.get(lead.status, lead.status),
+        "status_label": lead_labels.STATUS_LABELS.get(lead.status, lead.status),
         "source_label": SOURCE_LABELS.get(lead.source, lead.source),
-        "hardship": intake_service.hardship_labels(lead.hardship),
+        "hardship": lead_labels.hardship_labels(lead.hardship),
         "village": villages.get(lead.subject_village_code or "", lead.subject_village_code or ""),
     }
 
@@ -543,10 +545,10 @@ async def _lead_context(
         "lead": lead,
         "now": now,
         "overdue": _is_overdue(lead, now),
-        "status_label": triage.STATUS_LABELS.get(lead.status, lead.status),
+        "status_label": lead_labels.STATUS_LABELS.get(lead.status, lead.status),
         "source_label": SOURCE_LABELS.get(lead.source, lead.source),
         "routed_by_label": ROUTED_BY_LABELS.get(lead.routed_by, lead.routed_by),
-        "hardship": intake_service.hardship_labels(lead.hardship),
+        "hardship": lead_labels.hardship_labels(lead.hardship),
         "township": township,
         "village": village,
         "subject": _masked_subject(lead, cipher),
@@ -558,8 +560,8 @@ async def _lead_context(
         "person_applications": [
             {
                 "application": a,
-                "category": cases_service.category_label(a.category),
-                "status_label": cases_service.STATUS_LABELS.get(a.status, a.status),
+                "category": case_labels.category_label(a.category),
+                "status_label": case_labels.STATUS_LABELS.get(a.status, a.status),
             }
             for a in person_applications
             if application is None or a.id != application.id
@@ -568,8 +570,8 @@ async def _lead_context(
             {
                 "lead": other,
                 "reasons": [DUPLICATE_REASONS.get(r, r) for r in reasons],
-                "status_label": triage.STATUS_LABELS.get(other.status, other.status),
-                "hardship": intake_service.hardship_labels(other.hardship),
+                "status_label": lead_labels.STATUS_LABELS.get(other.status, other.status),
+                "hardship": lead_labels.hardship_labels(other.hardship),
                 "subject": _masked_subject(other, cipher),
             }
             for other, reasons in duplicates
@@ -579,7 +581,7 @@ async def _lead_context(
             {
                 "referral": r,
                 "department": DEPARTMENTS.get(r.department_kind, (r.department_kind, ""))[0],
-                "state": triage.referral_state(r),
+                "state": lead_labels.referral_state(r),
             }
             for r in referrals
         ],
@@ -591,7 +593,9 @@ async def _lead_context(
         ),
         "merged_into": merged_into,
         "closed_reason_label": (
-            triage.CLOSE_REASON_LABELS.get(lead.closed_reason, "") if lead.closed_reason else ""
+            lead_labels.CLOSE_REASON_LABELS.get(lead.closed_reason, "")
+            if lead.closed_reason
+            else ""
         ),
         "can_act": acts and is_open,
         "can_acknowledge": acts and lead.status == LeadStatus.RECEIVED,
@@ -614,7 +618,7 @@ async def _lead_context(
         ),
         "categories": {k: v[0] for k, v in CATEGORIES.items()},
         "departments": {k: v[0] for k, v in DEPARTMENTS.items()},
-        "close_reasons": triage.CLOSE_REASON_LABELS,
+        "close_reasons": lead_labels.CLOSE_REASON_LABELS,
         "default_due": (now.astimezone(SHANGHAI).date() + timedelta(days=10)).isoformat(),
         "today": now.astimezone(SHANGHAI).date().isoformat(),
         "form": _posted(request),
@@ -661,7 +665,7 @@ async def _photo_view(request: Request, photo: LeadPhoto) -> dict[str, Any]:
         "photo": photo,
         "thumb_url": thumb,
         "display_url": display,
-        "status_label": intake_service.PHOTO_STATUS_LABELS[photo.status],
+        "status_label": lead_labels.PHOTO_STATUS_LABELS[photo.status],
         "has_gps": photo.exif_lat is not None and photo.exif_lng is not None,
     }
 
@@ -909,15 +913,15 @@ async def applications(request: Request, principal: Principal) -> HTTPResponse:
         rows=[
             {
                 "application": a,
-                "category_label": cases_service.category_label(a.category),
+                "category_label": case_labels.category_label(a.category),
                 "source_label": APPLICATION_SOURCE_LABELS.get(a.source, a.source),
-                "status_label": cases_service.STATUS_LABELS.get(a.status, a.status),
+                "status_label": case_labels.STATUS_LABELS.get(a.status, a.status),
                 "township": townships.get(a.township_code, a.township_code),
             }
             for a in rows
         ],
         status_filter=status_filter,
-        status_labels=cases_service.STATUS_LABELS,
+        status_labels=case_labels.STATUS_LABELS,
         show_township=bool(townships),
         page_size=APPLICATION_PAGE_SIZE,
     )
@@ -979,8 +983,8 @@ async def _application_context(
     can_request = acts and application.status == ApplicationStatus.RECEIVED
     return {
         "application": application,
-        "category_label": cases_service.category_label(application.category),
-        "status_label": cases_service.STATUS_LABELS.get(application.status, application.status),
+        "category_label": case_labels.category_label(application.category),
+        "status_label": case_labels.STATUS_LABELS.get(application.status, application.status),
         "source_label": APPLICATION_SOURCE_LABELS.get(application.source, application.source),
         "township": township,
         "village": village,

@@ -49,6 +49,7 @@ from backend.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from backend.geo.models import Division, Level
 from backend.intake import service as intake_service
 from backend.intake.catalog import HARDSHIP_TAGS
+from backend.intake.labels import CLOSE_REASON_LABELS, STATUS_LABELS
 from backend.intake.models import (
     OPEN_STATUSES,
     CloseReason,
@@ -95,24 +96,6 @@ MAX_NOTE = 1000
 MAX_REASON = 255
 TRANSFERABLE = frozenset({LeadStatus.RECEIVED, LeadStatus.ACKNOWLEDGED})
 
-# How a clerk reads a status.
-STATUS_LABELS: dict[str, str] = {
-    LeadStatus.RECEIVED: "待受理",
-    LeadStatus.ACKNOWLEDGED: "已受理",
-    LeadStatus.REFERRED: "已转办",
-    LeadStatus.CONVERTED: "已转为申请",
-    LeadStatus.MERGED: "已合并",
-    LeadStatus.CLOSED: "已办结",
-}
-# How the grid worker or resident who sent the lead reads it (for the mobile API's status_label).
-SENDER_STATUS_LABELS: dict[str, str] = {
-    LeadStatus.RECEIVED: "已收到，待窗口受理",
-    LeadStatus.ACKNOWLEDGED: "窗口已受理",
-    LeadStatus.REFERRED: "已转相关部门办理",
-    LeadStatus.CONVERTED: "窗口已代为提出救助申请",
-    LeadStatus.MERGED: "已与同一户的其他报告合并办理",
-    LeadStatus.CLOSED: "已办结",
-}
 # The at most 5 characters of a subscribe message's phrase field.
 SENDER_STATUS_PHRASES: dict[str, str] = {
     LeadStatus.RECEIVED: "已收到",
@@ -121,14 +104,6 @@ SENDER_STATUS_PHRASES: dict[str, str] = {
     LeadStatus.CONVERTED: "转为申请",
     LeadStatus.MERGED: "已合并",
     LeadStatus.CLOSED: "已办结",
-}
-CLOSE_REASON_LABELS: dict[str, str] = {
-    CloseReason.NOT_IN_HARDSHIP: "不属于困难",
-    CloseReason.ALREADY_ASSISTED: "已在保/已救助",
-    CloseReason.UNREACHABLE: "无法联系",
-    CloseReason.MOVED_AWAY: "已迁出",
-    CloseReason.DUPLICATE: "重复",
-    CloseReason.OTHER: "其他",
 }
 STALE_MESSAGE = "该线索已被他人更新，请刷新后重试"
 # One answer for a merge target that does not exist and one that is not the caller's: the
@@ -362,14 +337,6 @@ async def list_visit_requests(*, principal: Principal) -> list[Lead]:
 async def list_referrals(*, lead: Lead) -> list[Referral]:
     """A lead's referrals, oldest first."""
     return await Referral.filter(lead=lead).order_by("created_at", "id")
-
-
-def referral_state(referral: Referral, *, today: date | None = None) -> str:
-    """pending, done, or overdue (pending past its due date, in Asia/Shanghai)."""
-    today = today or datetime.now(SHANGHAI).date()
-    if referral.status == ReferralStatus.PENDING and referral.due_date < today:
-        return "overdue"
-    return referral.status.value
 
 
 async def reveal_subject(
