@@ -23,6 +23,8 @@ from backend.cases.models import (
     ApplicationSource,
     ApplicationStatus,
 )
+from backend.cases.policy import ROLES as APPLICATION_ROLES
+from backend.cases.policy import ApplicationAction
 from backend.console import session as sessions
 from backend.console.render import (
     STATIC,
@@ -55,6 +57,7 @@ from backend.intake.models import (
     LeadStatus,
     PhotoStatus,
 )
+from backend.intake.policy import LeadAction, allowed_actions, roles_for
 from backend.validation import parse_model, refuse_control_characters
 from backend.web.problems import problem_response
 from backend.windows import service as windows_service
@@ -100,6 +103,8 @@ DONE_MESSAGES = {
     "close": "已办结",
 }
 PageHandler = Callable[..., Awaitable[HTTPResponse]]
+# The actions the lead page's buttons take (reveal has its own route; a visit is the phone's).
+BUTTONS = frozenset(LeadAction) - {LeadAction.REVEAL, LeadAction.RECORD_VISIT}
 
 
 def _login_url(request: Request) -> str:
@@ -538,9 +543,7 @@ async def _lead_context(
     await routing.ensure_fresh()
     geometry = routing.index.geometry(lead.township_code) if lead.township_code else None
     point = (lead.lng, lead.lat) if lead.lng is not None and lead.lat is not None else None
-    acts = principal.role in (*triage.ACT_ROLES, Role.ADMIN)
-    is_open = lead.status in OPEN_STATUSES
-    reach = triage.transfer_reach(principal, lead)
+    actions = allowed_actions(principal, lead)
     return {
         "lead": lead,
         "now": now,
@@ -554,7 +557,6 @@ async def _lead_context(
         "subject": _masked_subject(lead, cipher),
         "requester": _requester(lead, cipher),
         "revealed": revealed or {},
-        "can_reveal": principal.role in (*triage.REVEAL_ROLES, Role.ADMIN),
         "map": township_map(geometry, point),
         "photos": [await _photo_view(request, photo) for photo in photos],
         "person_applications": [
@@ -597,14 +599,12 @@ async def _lead_context(
             if lead.closed_reason
             else ""
         ),
-        "can_act": acts and is_open,
-        "can_acknowledge": acts and lead.status == LeadStatus.RECEIVED,
-        "can_transfer": reach is not None,
-        # "" is any county: the approver may also type another county's township code.
-        "transfer_anywhere": reach == "",
+        # What the caller may do with this lead: the buttons and forms shown, nothing else.
+        "actions": actions,
+        "handling": bool(actions & BUTTONS),
         "investigators": (
             await accounts_service.list_investigators(township_code=lead.township_code)
-            if acts and is_open and lead.township_code
+            if LeadAction.ASSIGN in actions and lead.township_code
             else []
         ),
         "townships": (
@@ -613,7 +613,7 @@ async def _lead_context(
                 for t in await geo_service.list_townships(prefix=lead.county_code)
                 if t.code != lead.township_code
             ]
-            if reach is not None
+            if LeadAction.TRANSFER in actions
             else []
         ),
         "categories": {k: v[0] for k, v in CATEGORIES.items()},
@@ -787,25 +787,28 @@ async def _close(request: Request, p: Principal, lead_id: uuid.UUID, v: int) -> 
     )
 
 
-ACTIONS: dict[str, Action] = {
-    "acknowledge": _acknowledge,
-    "assign": _assign,
-    "home-visit": _home_visit,
-    "merge": _merge,
-    "convert": _convert,
-    "refer": _refer,
-    "transfer": _transfer,
-    "close": _close,
+# The URL's name of each action, its policy name, and what posts it to the service (which
+# refuses whatever allowed_actions does not hold).
+ACTIONS: dict[str, tuple[LeadAction, Action]] = {
+    "acknowledge": (LeadAction.ACKNOWLEDGE, _acknowledge),
+    "assign": (LeadAction.ASSIGN, _assign),
+    "home-visit": (LeadAction.HOME_VISIT, _home_visit),
+    "merge": (LeadAction.MERGE, _merge),
+    "convert": (LeadAction.CONVERT, _convert),
+    "refer": (LeadAction.REFER, _refer),
+    "transfer": (LeadAction.TRANSFER, _transfer),
+    "close": (LeadAction.CLOSE, _close),
 }
 
 
 @bp.post("/leads/<lead_id:str>/<action:str>")
-@page(roles=triage.ACTION_ROLES)
+@page(roles=roles_for({kind for kind, _ in ACTIONS.values()}))
 async def act(request: Request, lead_id: str, action: str, principal: Principal) -> HTTPResponse:
     """One window action with the version the form was read at; a refusal changes nothing."""
-    handler = ACTIONS.get(action)
-    if handler is None:
+    found = ACTIONS.get(action)
+    if found is None:
         raise NotFound("没有这个操作")
+    _kind, handler = found
     lead_uuid = _lead_uuid(lead_id)
     try:
         lead = await handler(request, principal, lead_uuid, _version(request))
@@ -975,12 +978,6 @@ async def _application_context(
     documents = await cases_service.list_documents(application=application)
     events = await cases_service.list_events(application=application)
     assets = application.assets or {}
-    acts = principal.role in (*cases_service.ACT_ROLES, Role.ADMIN)
-    can_accept = acts and application.status in (
-        ApplicationStatus.RECEIVED,
-        ApplicationStatus.MATERIALS_REQUESTED,
-    )
-    can_request = acts and application.status == ApplicationStatus.RECEIVED
     return {
         "application": application,
         "category_label": case_labels.category_label(application.category),
@@ -999,13 +996,13 @@ async def _application_context(
         },
         "documents": [await _document_view(request, d) for d in documents],
         "events": [{"event": e, "actor": _actor(e.actor_label)} for e in events],
-        "can_accept": can_accept,
-        "can_request_materials": can_request,
+        # What the caller may do with this application: the buttons shown, nothing else.
+        "actions": allowed_actions(principal, application),
         "form": _posted(request),
     }
 
 
-ApplicationAction = Callable[[Request, Principal, uuid.UUID, int], Awaitable[Application]]
+AppAction = Callable[[Request, Principal, uuid.UUID, int], Awaitable[Application]]
 
 
 async def _accept_application(
@@ -1027,21 +1024,25 @@ async def _request_materials(
     )
 
 
-APPLICATION_ACTIONS: dict[str, ApplicationAction] = {
-    "accept": _accept_application,
-    "request-materials": _request_materials,
+# The URL's name of each action, its policy name, and what posts it to the service.
+APPLICATION_ACTIONS: dict[str, tuple[ApplicationAction, AppAction]] = {
+    "accept": (ApplicationAction.ACCEPT, _accept_application),
+    "request-materials": (ApplicationAction.REQUEST_MATERIALS, _request_materials),
 }
+# The door of the action route: staff whose role may take one of them on some application.
+ACTING_ROLES = frozenset().union(*(APPLICATION_ROLES[a] for a, _ in APPLICATION_ACTIONS.values()))
 
 
 @bp.post("/applications/<application_id:str>/<action:str>")
-@page(roles=cases_service.ACT_ROLES)
+@page(roles=ACTING_ROLES)
 async def application_act(
     request: Request, application_id: str, action: str, principal: Principal
 ) -> HTTPResponse:
     """Accept an application or ask for its missing materials; a refusal changes nothing."""
-    handler = APPLICATION_ACTIONS.get(action)
-    if handler is None:
+    found = APPLICATION_ACTIONS.get(action)
+    if found is None:
         raise NotFound("没有这个操作")
+    _kind, handler = found
     application_uuid = _application_uuid(application_id)
     try:
         application = await handler(request, principal, application_uuid, _version(request))
