@@ -17,9 +17,10 @@ from backend.geo.models import Division
 from backend.guard import protected
 from backend.intake import service
 from backend.intake.catalog import HARDSHIP_TAGS, MAX_PHOTOS_PER_LEAD
+from backend.intake.labels import PHOTO_STATUS_LABELS, SENDER_STATUS_LABELS, hardship_labels
 from backend.intake.models import Lead, LeadPhoto
 from backend.intake.schemas import ReportIn, ReportListQuery
-from backend.intake.triage import SENDER_STATUS_LABELS, worker_message
+from backend.intake.triage import worker_message
 from backend.web.http import body, decode_cursor, encode_cursor, ok, path_uuid, query
 from backend.web.uploads import accept_photo, multipart_photo, original_putter
 from backend.windows.models import Window
@@ -47,7 +48,7 @@ def _photo_out(photo: LeadPhoto) -> dict[str, Any]:
         "photo_id": str(photo.id),
         "client_photo_id": str(photo.client_photo_id),
         "status": photo.status.value,
-        "status_label": service.PHOTO_STATUS_LABELS[photo.status],
+        "status_label": PHOTO_STATUS_LABELS[photo.status],
         "width": photo.width,
         "height": photo.height,
         "evidence": evidence,
@@ -101,7 +102,7 @@ async def lead_out(request: Request, lead: Lead) -> dict[str, Any]:
             "household_size": lead.household_size,
         },
         "hardship": lead.hardship,
-        "hardship_labels": service.hardship_labels(lead.hardship),
+        "hardship_labels": hardship_labels(lead.hardship),
         "description": lead.description,
         "location": (
             {

@@ -11,6 +11,7 @@ from backend.accounts.authz import Principal
 from backend.accounts.models import UserKind
 from backend.guard import protected
 from backend.intake import triage
+from backend.intake.policy import LeadAction, allowed_actions
 from backend.web.http import body, ok, path_uuid
 from mobile_api.reports import lead_out
 
@@ -34,7 +35,8 @@ async def list_visits(request: Request, principal: Principal) -> HTTPResponse:
     """Reports of mine whose window asked for a home visit not yet recorded."""
     leads = await triage.list_visit_requests(principal=principal)
     items = []
-    for lead in leads:
+    # Only the visits the policy lets this worker record now (the service refuses the rest).
+    for lead in (x for x in leads if LeadAction.RECORD_VISIT in allowed_actions(principal, x)):
         item = await lead_out(request, lead)
         item["version"] = lead.version
         item["visit_note"] = lead.home_visit_note

@@ -6,7 +6,7 @@ import hashlib
 import json
 import re
 import uuid
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -16,8 +16,8 @@ from tortoise.exceptions import IntegrityError
 from tortoise.expressions import Q, RawSQL
 from tortoise.transactions import in_transaction
 
-from backend.accounts.authz import Principal, ensure_jurisdiction, ensure_role
-from backend.accounts.models import Role
+from backend.accounts.authz import Principal, ensure_jurisdiction
+from backend.cases.labels import category_label, relation_label
 from backend.cases.models import (
     Application,
     ApplicationDocument,
@@ -25,7 +25,8 @@ from backend.cases.models import (
     ApplicationSource,
     ApplicationStatus,
 )
-from backend.cases.schemas import RELATIONS, ApplicationIn, to_fen
+from backend.cases.policy import ApplicationAction, ensure_application_action, ensure_may
+from backend.cases.schemas import ApplicationIn, to_fen
 from backend.crypto import PiiCipher
 from backend.errors import Conflict, NotFound, ValidationFailed
 from backend.geo.models import Division, Level
@@ -33,38 +34,20 @@ from backend.integrity.service import record_event
 from backend.notify.service import queue_notice
 from backend.numbering import fingerprint, next_number
 from backend.people.identity import person_index
-from backend.windows.catalog import CATEGORIES
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 ID_PURPOSE = "application.person.id"
 PHONE_PURPOSE = "application.person.phone"
 MAX_DOCUMENTS = 10
-ACT_ROLES = (Role.WINDOW_CLERK, Role.TOWNSHIP_HEAD)
 STALE_MESSAGE = "该申请已被他人更新，请刷新后重试"
 
-# How the applicant reads each state, and the at most 5 characters a subscribe message allows.
-STATUS_LABELS: dict[str, str] = {
-    ApplicationStatus.RECEIVED: "已提交，待窗口受理",
-    ApplicationStatus.ACCEPTED: "窗口已受理，进入审核",
-    ApplicationStatus.MATERIALS_REQUESTED: "需要补充材料",
-    ApplicationStatus.REFUSED: "不予受理",
-}
+# The at most 5 characters a subscribe message allows, per state.
 STATUS_PHRASES: dict[str, str] = {
     ApplicationStatus.RECEIVED: "已提交",
     ApplicationStatus.ACCEPTED: "已受理",
     ApplicationStatus.MATERIALS_REQUESTED: "待补材料",
     ApplicationStatus.REFUSED: "不予受理",
 }
-
-
-def category_label(category: str) -> str:
-    """The Chinese name of a category."""
-    return CATEGORIES.get(category, (category, ""))[0]
-
-
-def relation_label(relation: str) -> str:
-    """The Chinese name of a relation."""
-    return RELATIONS.get(relation, relation)
 
 
 def ensure_consent(application_in: ApplicationIn) -> None:
@@ -401,14 +384,14 @@ async def _act(
     principal: Principal,
     application_id: uuid.UUID,
     expected_version: int,
-    allowed: Iterable[ApplicationStatus],
+    act: ApplicationAction,
     to: ApplicationStatus,
     action: str,
     message: str,
     extra: dict[str, Any],
 ) -> Application:
     """Move an application on one version, with its timeline line, audit row and notice."""
-    ensure_role(principal, ACT_ROLES)
+    ensure_may(principal, act)
     async with in_transaction() as conn:
         application = (
             await Application.filter(id=application_id).select_for_update().using_db(conn).first()
@@ -418,11 +401,7 @@ async def _act(
         ensure_jurisdiction(principal, application.township_code, hide=True)
         if application.version != expected_version:
             raise Conflict(STALE_MESSAGE, type_slug="stale-version")
-        if application.status not in set(allowed):
-            raise Conflict(
-                f"该申请当前为“{STATUS_LABELS[application.status]}”，不能进行此操作",
-                type_slug="invalid-state",
-            )
+        ensure_application_action(principal, application, act)
         before = {"status": application.status.value, "version": application.version}
         application.status = to
         application.version += 1
@@ -467,7 +446,7 @@ async def accept_application(
         principal=principal,
         application_id=application_id,
         expected_version=expected_version,
-        allowed=(ApplicationStatus.RECEIVED, ApplicationStatus.MATERIALS_REQUESTED),
+        act=ApplicationAction.ACCEPT,
         to=ApplicationStatus.ACCEPTED,
         action="application.accept",
         message="窗口已受理您的申请，将入户调查并核对家庭经济状况",
@@ -497,7 +476,7 @@ async def request_materials(
         principal=principal,
         application_id=application_id,
         expected_version=expected_version,
-        allowed=(ApplicationStatus.RECEIVED,),
+        act=ApplicationAction.REQUEST_MATERIALS,
         to=ApplicationStatus.MATERIALS_REQUESTED,
         action="application.request_materials",
         message=f"请补充以下材料：{text}",

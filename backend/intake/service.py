@@ -22,14 +22,13 @@ from backend.crypto import PiiCipher
 from backend.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from backend.geo.coords import haversine_m, to_wgs84
 from backend.geo.models import Division
-from backend.intake.catalog import HARDSHIP_TAGS, MAX_PHOTOS_PER_LEAD, URGENT_TAGS
+from backend.intake.catalog import MAX_PHOTOS_PER_LEAD, URGENT_TAGS
 from backend.intake.models import (
     OPEN_STATUSES,
     Lead,
     LeadEvent,
     LeadPhoto,
     LeadSource,
-    PhotoStatus,
     SuspectedDuplicate,
 )
 from backend.intake.schemas import HelpRequestIn, PointIn, ReportIn
@@ -544,15 +543,3 @@ async def add_photo(
             raise Conflict("照片上传冲突，请重试", type_slug="photo-id-reused") from None
         return existing, False
     return photo, True
-
-
-def hardship_labels(tags: list[str]) -> list[str]:
-    """Chinese labels of hardship tags."""
-    return [HARDSHIP_TAGS.get(t, t) for t in tags]
-
-
-PHOTO_STATUS_LABELS = {
-    PhotoStatus.RECEIVED: "处理中",
-    PhotoStatus.PROCESSED: "已处理",
-    PhotoStatus.FAILED: "处理失败",
-}

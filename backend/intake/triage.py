@@ -29,7 +29,6 @@ from __future__ import annotations
 
 import base64
 import uuid
-from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any, Literal
@@ -49,6 +48,7 @@ from backend.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from backend.geo.models import Division, Level
 from backend.intake import service as intake_service
 from backend.intake.catalog import HARDSHIP_TAGS
+from backend.intake.labels import CLOSE_REASON_LABELS, STATUS_LABELS
 from backend.intake.models import (
     OPEN_STATUSES,
     CloseReason,
@@ -59,6 +59,13 @@ from backend.intake.models import (
     Referral,
     ReferralStatus,
     SuspectedDuplicate,
+)
+from backend.intake.policy import (
+    LeadAction,
+    ensure_actor,
+    ensure_lead_action,
+    ensure_may,
+    lead_actions,
 )
 from backend.intake.service import ID_PURPOSE, PHONE_PURPOSE
 from backend.integrity.service import record_event
@@ -76,43 +83,13 @@ VIEW_ROLES = (
     Role.COUNTY_APPROVER,
     Role.SUPERVISOR,
 )
-# Who acts on a lead at the window.
-ACT_ROLES = (Role.WINDOW_CLERK, Role.TOWNSHIP_HEAD)
-# Who may send a lead to another window: the window within its county; across counties only
-# the county approver (民政 confirms at county level, and a household moving between counties
-# is the county's call, not a window's).
-TRANSFER_ROLES = (*ACT_ROLES, Role.COUNTY_APPROVER)
-CROSS_COUNTY_ROLES = (Role.COUNTY_APPROVER, Role.ADMIN)
-# Who may call some window action at all (each action narrows it).
-ACTION_ROLES = TRANSFER_ROLES
-# Who may see a subject's phone and ID number in full (each time written to the audit trail).
-REVEAL_ROLES = (Role.WINDOW_CLERK, Role.TOWNSHIP_HEAD, Role.COUNTY_APPROVER)
 # Who records a department's answer to a referral.
 REFERRAL_RESULT_ROLES = (Role.WINDOW_CLERK, Role.TOWNSHIP_HEAD, Role.DEPARTMENT_OFFICER)
 
 MAX_PAGE = 200
 MAX_NOTE = 1000
 MAX_REASON = 255
-TRANSFERABLE = frozenset({LeadStatus.RECEIVED, LeadStatus.ACKNOWLEDGED})
 
-# How a clerk reads a status.
-STATUS_LABELS: dict[str, str] = {
-    LeadStatus.RECEIVED: "待受理",
-    LeadStatus.ACKNOWLEDGED: "已受理",
-    LeadStatus.REFERRED: "已转办",
-    LeadStatus.CONVERTED: "已转为申请",
-    LeadStatus.MERGED: "已合并",
-    LeadStatus.CLOSED: "已办结",
-}
-# How the grid worker or resident who sent the lead reads it (for the mobile API's status_label).
-SENDER_STATUS_LABELS: dict[str, str] = {
-    LeadStatus.RECEIVED: "已收到，待窗口受理",
-    LeadStatus.ACKNOWLEDGED: "窗口已受理",
-    LeadStatus.REFERRED: "已转相关部门办理",
-    LeadStatus.CONVERTED: "窗口已代为提出救助申请",
-    LeadStatus.MERGED: "已与同一户的其他报告合并办理",
-    LeadStatus.CLOSED: "已办结",
-}
 # The at most 5 characters of a subscribe message's phrase field.
 SENDER_STATUS_PHRASES: dict[str, str] = {
     LeadStatus.RECEIVED: "已收到",
@@ -121,14 +98,6 @@ SENDER_STATUS_PHRASES: dict[str, str] = {
     LeadStatus.CONVERTED: "转为申请",
     LeadStatus.MERGED: "已合并",
     LeadStatus.CLOSED: "已办结",
-}
-CLOSE_REASON_LABELS: dict[str, str] = {
-    CloseReason.NOT_IN_HARDSHIP: "不属于困难",
-    CloseReason.ALREADY_ASSISTED: "已在保/已救助",
-    CloseReason.UNREACHABLE: "无法联系",
-    CloseReason.MOVED_AWAY: "已迁出",
-    CloseReason.DUPLICATE: "重复",
-    CloseReason.OTHER: "其他",
 }
 STALE_MESSAGE = "该线索已被他人更新，请刷新后重试"
 # One answer for a merge target that does not exist and one that is not the caller's: the
@@ -364,14 +333,6 @@ async def list_referrals(*, lead: Lead) -> list[Referral]:
     return await Referral.filter(lead=lead).order_by("created_at", "id")
 
 
-def referral_state(referral: Referral, *, today: date | None = None) -> str:
-    """pending, done, or overdue (pending past its due date, in Asia/Shanghai)."""
-    today = today or datetime.now(SHANGHAI).date()
-    if referral.status == ReferralStatus.PENDING and referral.due_date < today:
-        return "overdue"
-    return referral.status.value
-
-
 async def reveal_subject(
     *,
     principal: Principal,
@@ -380,8 +341,9 @@ async def reveal_subject(
     cipher: PiiCipher,
 ) -> str:
     """The subject's phone or ID number in full; the audit trail names the field, not the value."""
-    ensure_role(principal, REVEAL_ROLES)
+    ensure_may(principal, LeadAction.REVEAL)
     lead = await get_lead_for_staff(principal=principal, lead_id=lead_id)
+    ensure_lead_action(principal, lead, LeadAction.REVEAL)
     if field == "phone":
         token, purpose, label = lead.subject_phone_enc, PHONE_PURPOSE, "手机号码"
     elif field == "id_number":
@@ -465,16 +427,6 @@ async def window_summary(
 def _ensure_version(lead: Lead, expected_version: int) -> None:
     if lead.version != expected_version:
         raise Conflict(STALE_MESSAGE, type_slug="stale-version", current_version=lead.version)
-
-
-def _ensure_state(lead: Lead, allowed: Iterable[LeadStatus], doing: str) -> None:
-    if lead.status not in set(allowed):
-        label = STATUS_LABELS.get(lead.status, lead.status)
-        raise Conflict(
-            f"该线索当前为“{label}”，不能{doing}",
-            type_slug="invalid-state",
-            status_value=lead.status.value,
-        )
 
 
 def _text(value: str | None, *, field: str, what: str, limit: int, required: bool) -> str:
@@ -600,12 +552,12 @@ async def acknowledge_lead(
     *, principal: Principal, lead_id: uuid.UUID, expected_version: int
 ) -> Lead:
     """Acknowledge a received lead: the acknowledgement clock stops."""
-    ensure_role(principal, ACT_ROLES)
+    ensure_may(principal, LeadAction.ACKNOWLEDGE)
     now = datetime.now(UTC)
     async with in_transaction() as conn:
         lead = await _load(principal, lead_id, conn, lock=True)
         _ensure_version(lead, expected_version)
-        _ensure_state(lead, [LeadStatus.RECEIVED], "受理")
+        ensure_lead_action(principal, lead, LeadAction.ACKNOWLEDGE)
         before = _state(lead)
         _acknowledge(lead, principal, now)
         await _commit(
@@ -629,12 +581,12 @@ async def assign_lead(
     investigator_id: uuid.UUID,
 ) -> Lead:
     """Assign an open lead to an investigator of its township."""
-    ensure_role(principal, ACT_ROLES)
+    ensure_may(principal, LeadAction.ASSIGN)
     now = datetime.now(UTC)
     async with in_transaction() as conn:
         lead = await _load(principal, lead_id, conn, lock=True)
         _ensure_version(lead, expected_version)
-        _ensure_state(lead, OPEN_STATUSES, "指派调查员")
+        ensure_lead_action(principal, lead, LeadAction.ASSIGN)
         if lead.township_code is None:
             raise Conflict(
                 "该线索尚未确定乡镇（街道），请先转交到受理窗口", type_slug="invalid-state"
@@ -682,13 +634,13 @@ async def request_home_visit(
     note: str = "",
 ) -> Lead:
     """Ask for a home visit: the reporting grid worker's (or assigned investigator's) task."""
-    ensure_role(principal, ACT_ROLES)
+    ensure_may(principal, LeadAction.HOME_VISIT)
     text = _text(note, field="note", what="走访说明", limit=MAX_REASON, required=False)
     now = datetime.now(UTC)
     async with in_transaction() as conn:
         lead = await _load(principal, lead_id, conn, lock=True)
         _ensure_version(lead, expected_version)
-        _ensure_state(lead, OPEN_STATUSES, "请求入户走访")
+        ensure_lead_action(principal, lead, LeadAction.HOME_VISIT)
         if lead.source != LeadSource.GRID_WORKER and lead.assigned_to_id is None:
             raise Conflict("请先指派调查员，再请求入户走访", type_slug="invalid-state")
         if lead.home_visit_requested_at is not None and lead.home_visit_done_at is None:
@@ -730,19 +682,11 @@ async def record_visit(
         lead = await Lead.filter(id=lead_id).select_for_update().using_db(conn).first()
         if lead is None:
             raise NotFound("找不到该线索，或不在您的管辖范围内")
-        visit_open = lead.home_visit_requested_at is not None and lead.home_visit_done_at is None
-        if principal.kind == UserKind.GRID_WORKER:
-            if lead.reporter_id != principal.user_id:
-                raise NotFound("找不到该线索")
-            if not visit_open:
-                raise Conflict("该线索没有待完成的入户走访", type_slug="invalid-state")
-        else:
-            ensure_role(principal, (*ACT_ROLES, Role.INVESTIGATOR))
-            ensure_jurisdiction(principal, _where(lead), hide=True)
-            if principal.role == Role.INVESTIGATOR and lead.assigned_to_id != principal.user_id:
-                raise Forbidden("该线索没有指派给您")
+        # The reporting worker while a visit is asked of them; the window; the investigator
+        # it is assigned to (see policy.lead_actions).
+        ensure_actor(principal, lead, LeadAction.RECORD_VISIT)
         _ensure_version(lead, expected_version)
-        _ensure_state(lead, [LeadStatus.ACKNOWLEDGED, LeadStatus.REFERRED], "记录入户走访")
+        ensure_lead_action(principal, lead, LeadAction.RECORD_VISIT)
         before = _state(lead)
         lead.home_visit_done_at = now
         lead.home_visit_done_by_id = principal.user_id
@@ -768,7 +712,7 @@ async def merge_lead(
     into_lead_id: uuid.UUID,
 ) -> Lead:
     """Merge a lead into another of the same household: it ends, the other carries on."""
-    ensure_role(principal, ACT_ROLES)
+    ensure_may(principal, LeadAction.MERGE)
     if lead_id == into_lead_id:
         raise ValidationFailed(
             "不能把线索合并到它自己",
@@ -791,7 +735,7 @@ async def merge_lead(
         if target is None or not covers(principal, _where(target)):
             raise NotFound(MERGE_TARGET_MISSING)
         _ensure_version(lead, expected_version)
-        _ensure_state(lead, OPEN_STATUSES, "合并")
+        ensure_lead_action(principal, lead, LeadAction.MERGE)
         if target.status in (LeadStatus.CLOSED, LeadStatus.MERGED):
             raise Conflict(
                 f"要合并到的线索 {target.number} 当前为“{STATUS_LABELS[target.status]}”，"
@@ -839,7 +783,7 @@ async def convert_lead(
     category: str,
 ) -> Lead:
     """Turn a lead into a received application of a category at its window (代为申请)."""
-    ensure_role(principal, ACT_ROLES)
+    ensure_may(principal, LeadAction.CONVERT)
     if category not in CATEGORIES:
         raise ValidationFailed(
             f"未知救助类别 {category}",
@@ -849,14 +793,14 @@ async def convert_lead(
     # The number is taken outside the transaction (see next_number); a race lost after this
     # point leaves a gap in the sequence, never a duplicate.
     lead = await _load(principal, lead_id, None, lock=False)
-    _check_convertible(lead, expected_version)
+    _check_convertible(principal, lead, expected_version)
     assert lead.township_code is not None
     now = datetime.now(UTC)
     number = await next_number(f"{lead.township_code}-SQ", now.astimezone(SHANGHAI).year)
     label = CATEGORIES[category][0]
     async with in_transaction() as conn:
         lead = await _load(principal, lead_id, conn, lock=True)
-        _check_convertible(lead, expected_version)
+        _check_convertible(principal, lead, expected_version)
         assert lead.township_code is not None
         before = _state(lead)
         application = await cases_service.create_from_lead(
@@ -887,9 +831,9 @@ async def convert_lead(
     return lead
 
 
-def _check_convertible(lead: Lead, expected_version: int) -> None:
+def _check_convertible(principal: Principal, lead: Lead, expected_version: int) -> None:
     _ensure_version(lead, expected_version)
-    _ensure_state(lead, OPEN_STATUSES, "转为申请")
+    ensure_lead_action(principal, lead, LeadAction.CONVERT)
     if lead.township_code is None:
         raise Conflict("该线索尚未确定乡镇（街道），请先转交到受理窗口", type_slug="invalid-state")
 
@@ -922,7 +866,7 @@ async def refer_lead(
     note: str,
 ) -> Lead:
     """Refer an open lead to a department of its county with a due date (转办)."""
-    ensure_role(principal, ACT_ROLES)
+    ensure_may(principal, LeadAction.REFER)
     if department not in DEPARTMENTS:
         raise ValidationFailed(
             f"未知部门 {department}", errors=[{"field": "department", "message": "不是允许的取值"}]
@@ -938,7 +882,7 @@ async def refer_lead(
     async with in_transaction() as conn:
         lead = await _load(principal, lead_id, conn, lock=True)
         _ensure_version(lead, expected_version)
-        _ensure_state(lead, OPEN_STATUSES, "转办")
+        ensure_lead_action(principal, lead, LeadAction.REFER)
         office = (
             await Department.filter(county_code=lead.county_code, kind=department)
             .using_db(conn)
@@ -1049,22 +993,11 @@ async def record_referral_result(
     return referral
 
 
-def transfer_reach(principal: Principal, lead: Lead) -> str | None:
-    """Where the caller may send this lead: a county code, "" for any county, None for nowhere."""
-    if principal.kind != UserKind.STAFF or principal.role not in (*TRANSFER_ROLES, Role.ADMIN):
-        return None
-    if lead.status not in TRANSFERABLE or not covers(principal, _where(lead)):
-        return None
-    if principal.role in CROSS_COUNTY_ROLES:
-        return ""
-    return lead.county_code
-
-
 def _ensure_reach(principal: Principal, lead: Lead, township: Division) -> None:
-    reach = transfer_reach(principal, lead)
-    if reach is None:
+    actions = lead_actions(principal, lead)
+    if LeadAction.TRANSFER not in actions:
         raise Forbidden("您的岗位没有此操作的权限")
-    if not township.code.startswith(reach):
+    if township.code[:6] != lead.county_code and LeadAction.TRANSFER_ANY_COUNTY not in actions:
         raise Forbidden(
             f"{township.name}不在本县（市、区），跨县转交须由县级民政审批人员办理；"
             "请在本县内选择乡镇（街道），或联系县级审批人员转交",
@@ -1086,7 +1019,7 @@ async def transfer_lead(
     approver and window then find it in their queues as received, with an arrival row in
     their audit trail. Duplicate links are checked again at the new window.
     """
-    ensure_role(principal, TRANSFER_ROLES)
+    ensure_may(principal, LeadAction.TRANSFER)
     text = _text(reason, field="reason", what="转交理由", limit=MAX_REASON, required=True)
     to_township = (to_township or "").strip()
     township = (
@@ -1102,7 +1035,7 @@ async def transfer_lead(
     async with in_transaction() as conn:
         lead = await _load(principal, lead_id, conn, lock=True)
         _ensure_version(lead, expected_version)
-        _ensure_state(lead, TRANSFERABLE, "转交其他乡镇（街道）")
+        ensure_lead_action(principal, lead, LeadAction.TRANSFER)
         if lead.township_code == to_township:
             raise ValidationFailed(
                 "该线索已在这个乡镇（街道），不能转交给它自己",
@@ -1183,7 +1116,7 @@ async def close_lead(
     note: str | None = None,
 ) -> Lead:
     """Close an open lead with a reason from the fixed list ("other" needs a note)."""
-    ensure_role(principal, ACT_ROLES)
+    ensure_may(principal, LeadAction.CLOSE)
     try:
         why = CloseReason(reason or "")
     except ValueError:
@@ -1197,7 +1130,7 @@ async def close_lead(
     async with in_transaction() as conn:
         lead = await _load(principal, lead_id, conn, lock=True)
         _ensure_version(lead, expected_version)
-        _ensure_state(lead, OPEN_STATUSES, "办结")
+        ensure_lead_action(principal, lead, LeadAction.CLOSE)
         before = _state(lead)
         _acknowledge(lead, principal, now)
         lead.status = LeadStatus.CLOSED
@@ -1226,7 +1159,7 @@ async def find_lead_id(*, principal: Principal, number: str) -> uuid.UUID:
 
     A number at another window answers exactly as a number that does not exist.
     """
-    ensure_role(principal, ACT_ROLES)
+    ensure_may(principal, LeadAction.MERGE)
     number = number.strip()
     if not number:
         raise ValidationFailed(

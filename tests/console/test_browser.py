@@ -26,7 +26,7 @@ import pytest
 from playwright.async_api import Browser, Page, async_playwright, expect
 
 from backend.config import Settings
-from backend.intake.triage import SENDER_STATUS_LABELS
+from backend.intake.labels import SENDER_STATUS_LABELS
 from tests.factories import PASSWORD, make_user
 from tests.harness.processes import yimen_env
 from tests.intake.conftest import DIPU_VILLAGES, Points, gcj, report_body

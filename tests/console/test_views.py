@@ -16,7 +16,7 @@ from asgi_lifespan import LifespanManager
 from backend.accounts.service import set_user_active
 from backend.app import create_app
 from backend.config import Settings
-from backend.console.views import QUEUE_PAGE_SIZE
+from backend.console.leads import QUEUE_PAGE_SIZE
 from backend.errors import PROBLEM_CONTENT_TYPE
 from backend.intake.models import Lead, LeadStatus, Referral
 from backend.intake.photos import process_lead_photo

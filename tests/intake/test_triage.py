@@ -17,6 +17,7 @@ from backend.cases.models import Application
 from backend.errors import Conflict, Forbidden, NotFound, Problem, ValidationFailed
 from backend.intake import service as intake_service
 from backend.intake import triage
+from backend.intake.labels import referral_state
 from backend.intake.models import Counter, Lead, LeadEvent, Referral, SuspectedDuplicate
 from backend.integrity.models import AuditEvent
 from backend.workdays import SHANGHAI
@@ -628,8 +629,8 @@ async def test_refer_to_a_department_with_a_due_date(
         COUNTY,
         today,
     )
-    assert triage.referral_state(referral) == "pending"
-    assert triage.referral_state(referral, today=today + timedelta(days=1)) == "overdue"
+    assert referral_state(referral) == "pending"
+    assert referral_state(referral, today=today + timedelta(days=1)) == "overdue"
     shown = await _seen(client, worker, lead["id"])
     assert shown["status"] == "referred"
     assert shown["timeline"][-1]["message"] == (
@@ -655,7 +656,7 @@ async def test_refer_to_a_department_with_a_due_date(
     done = await triage.record_referral_result(
         principal=officer, referral_id=referral.id, result="已按规定报销"
     )
-    assert triage.referral_state(done) == "done"
+    assert referral_state(done) == "done"
     assert (await _seen(client, worker, lead["id"]))["timeline"][-1]["message"] == (
         "医疗保障部门已反馈办理结果"
     )

@@ -14,6 +14,7 @@ from sanic_ext import openapi
 from backend.accounts.authz import Principal
 from backend.accounts.models import UserKind
 from backend.api.mp.schemas import ConsentIn, ItemsQuery
+from backend.cases import labels as case_labels
 from backend.cases import service as cases
 from backend.cases.models import Application
 from backend.cases.schemas import ApplicationIn
@@ -23,9 +24,9 @@ from backend.errors import NotFound, ValidationFailed
 from backend.geo.models import Division
 from backend.guard import protected
 from backend.intake import service as intake
+from backend.intake.labels import PHOTO_STATUS_LABELS, SENDER_STATUS_LABELS, hardship_labels
 from backend.intake.models import Lead, LeadSource
 from backend.intake.schemas import HelpRequestIn
-from backend.intake.triage import SENDER_STATUS_LABELS
 from backend.logs import get_logger
 from backend.notify.service import record_consent
 from backend.web.http import body, decode_cursor, encode_cursor, ok, path_uuid, query
@@ -123,14 +124,14 @@ async def help_out(request: Request, lead: Lead) -> dict[str, Any]:
             "village_code": lead.subject_village_code,
         },
         "hardship": lead.hardship,
-        "hardship_labels": intake.hardship_labels(lead.hardship),
+        "hardship_labels": hardship_labels(lead.hardship),
         "description": lead.description,
         "photos": [
             {
                 "photo_id": str(p.id),
                 "client_photo_id": str(p.client_photo_id),
                 "status": p.status.value,
-                "status_label": intake.PHOTO_STATUS_LABELS[p.status],
+                "status_label": PHOTO_STATUS_LABELS[p.status],
             }
             for p in photos
         ],
@@ -164,9 +165,9 @@ async def application_out(request: Request, application: Application) -> dict[st
         "number": application.number,
         "kind": "application",
         "category": application.category,
-        "category_label": cases.category_label(application.category),
+        "category_label": case_labels.category_label(application.category),
         "status": application.status.value,
-        "status_label": cases.STATUS_LABELS.get(application.status, application.status.value),
+        "status_label": case_labels.STATUS_LABELS.get(application.status, application.status.value),
         "on_behalf": application.on_behalf,
         "township": township,
         "window": window,
@@ -401,9 +402,11 @@ async def list_items(request: Request, principal: Principal) -> HTTPResponse:
                     "kind": "application",
                     "id": str(app_row.id),
                     "number": app_row.number,
-                    "title": f"{cases.category_label(app_row.category)}申请",
+                    "title": f"{case_labels.category_label(app_row.category)}申请",
                     "status": app_row.status.value,
-                    "status_label": cases.STATUS_LABELS.get(app_row.status, app_row.status.value),
+                    "status_label": case_labels.STATUS_LABELS.get(
+                        app_row.status, app_row.status.value
+                    ),
                     "created_at": app_row.created_at.isoformat(),
                     "updated_at": app_row.updated_at.isoformat(),
                 },

@@ -8,8 +8,9 @@ from sanic_ext import openapi
 
 from backend.api.mp.items import MAX_HELP_PHOTOS
 from backend.api.mp.schemas import DivisionQuery, WindowQuery
+from backend.cases.labels import category_label
 from backend.cases.schemas import RELATIONS, RESIDENT_CATEGORIES
-from backend.cases.service import MAX_DOCUMENTS, category_label
+from backend.cases.service import MAX_DOCUMENTS
 from backend.context import app_context
 from backend.errors import NotFound, ValidationFailed
 from backend.geo import service as geo_service

@@ -1,0 +1,85 @@
+"""What a user may do with an application: decided here, asked by the service and the faces.
+
+application_actions(principal, application) is the one answer, from the caller's role, their
+jurisdiction and the application's state. The cases service refuses anything not in it
+(ensure_application_action), and the console shows only the buttons in it.
+
+    accept              window clerk, township head (admin): received or materials requested
+    request_materials   window clerk, township head (admin): received
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from backend.accounts.authz import Principal, covers, ensure_jurisdiction, ensure_role
+from backend.accounts.models import Role, UserKind
+from backend.cases.labels import STATUS_LABELS
+from backend.cases.models import Application, ApplicationStatus
+from backend.errors import Conflict
+
+
+class ApplicationAction(StrEnum):
+    """Everything a user may do with an application."""
+
+    ACCEPT = "accept"
+    REQUEST_MATERIALS = "request_materials"
+
+
+# Who acts on an application at the window (admin always may).
+WINDOW_ROLES = frozenset({Role.WINDOW_CLERK, Role.TOWNSHIP_HEAD})
+ROLES: dict[ApplicationAction, frozenset[Role]] = {
+    ApplicationAction.ACCEPT: WINDOW_ROLES,
+    ApplicationAction.REQUEST_MATERIALS: WINDOW_ROLES,
+}
+# The states each action starts from.
+FROM_STATES: dict[ApplicationAction, frozenset[ApplicationStatus]] = {
+    ApplicationAction.ACCEPT: frozenset(
+        {ApplicationStatus.RECEIVED, ApplicationStatus.MATERIALS_REQUESTED}
+    ),
+    ApplicationAction.REQUEST_MATERIALS: frozenset({ApplicationStatus.RECEIVED}),
+}
+# Staff who may act at all on some application (the console's doors for the POST routes).
+ACTING_ROLES = frozenset().union(*ROLES.values())
+
+
+def _holds_role(principal: Principal, action: ApplicationAction) -> bool:
+    if principal.kind != UserKind.STAFF or principal.role is None:
+        return False
+    return principal.role == Role.ADMIN or principal.role in ROLES[action]
+
+
+def application_actions(
+    principal: Principal, application: Application
+) -> frozenset[ApplicationAction]:
+    """What this caller may do with this application now."""
+    if not covers(principal, application.township_code):
+        return frozenset()
+    return frozenset(
+        action
+        for action in ApplicationAction
+        if _holds_role(principal, action) and application.status in FROM_STATES[action]
+    )
+
+
+def ensure_may(principal: Principal, action: ApplicationAction) -> None:
+    """403 unless the caller's role may take this action on some application."""
+    ensure_role(principal, ROLES[action])
+
+
+def ensure_application_action(
+    principal: Principal, application: Application, action: ApplicationAction
+) -> None:
+    """Refuse unless action is in application_actions(principal, application).
+
+    The refusal says why: 403 for the role, 404 outside the jurisdiction (the application
+    does not exist for the caller), 409 for a state the action does not start from.
+    """
+    if action in application_actions(principal, application):
+        return
+    ensure_may(principal, action)
+    ensure_jurisdiction(principal, application.township_code, hide=True)
+    raise Conflict(
+        f"该申请当前为“{STATUS_LABELS[application.status]}”，不能进行此操作",
+        type_slug="invalid-state",
+    )
