@@ -12,21 +12,18 @@ from backend.accounts.schemas import LoginIn, RefreshIn, TokenOut
 from backend.accounts.service import load_principal, refresh_login
 from backend.context import app_context
 from backend.errors import ValidationFailed
-from backend.geo.models import Division
+from backend.geo.service import list_divisions
 from backend.guard import protected
 from backend.web.http import body, client_ip, ok
+from backend.windows.service import get_window_of_township
 
 bp = Blueprint("mobile_auth", url_prefix="/auth")
 
 
 async def worker_out(principal: Principal) -> dict[str, object]:
     """The grid worker as their phone shows them: name, township and villages."""
-    villages = await Division.filter(code__in=sorted(principal.villages)).order_by("code")
-    township = (
-        await Division.filter(code=principal.jurisdiction).first()
-        if principal.jurisdiction
-        else None
-    )
+    villages = await list_divisions(codes=principal.villages)
+    township, _window = await get_window_of_township(township_code=principal.jurisdiction)
     return {
         "id": str(principal.user_id),
         "display_name": principal.display_name,
