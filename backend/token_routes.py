@@ -7,6 +7,7 @@ the OpenAPI summaries stay the face's own.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import TypeVar
 
 from sanic import Blueprint, Request
 from sanic.response import HTTPResponse
@@ -20,6 +21,7 @@ from backend.context import app_context
 from backend.guard import protected
 from backend.web.http import body, ok
 
+T = TypeVar("T")
 REFRESH_SUMMARY = "刷新令牌"
 LOGOUT_SUMMARY = "退出登录"
 
@@ -45,6 +47,10 @@ def add_token_routes(
         raise ValueError("add_token_routes needs the kinds of user whose tokens it refreshes")
     revoke_kinds = refresh_kinds if logout_kinds is None else tuple(logout_kinds)
 
+    tagged = openapi.tag(tag) if tag is not None else _untagged
+
+    @bp.post(f"{under}/refresh", name="refresh")
+    @tagged
     @openapi.summary(refresh_summary)
     @openapi.body({"application/json": RefreshIn.model_json_schema()})
     async def refresh(request: Request) -> HTTPResponse:
@@ -57,6 +63,8 @@ def add_token_routes(
         )
         return ok(TokenOut(**pair.__dict__).model_dump())
 
+    @bp.post(f"{under}/logout", name="logout")
+    @tagged
     @openapi.summary(logout_summary)
     @openapi.secured("bearer")
     @protected(kinds=revoke_kinds or None)
@@ -65,8 +73,6 @@ def add_token_routes(
         await app_context(request).tokens.revoke_family(principal.token_family)
         return ok({"status": "logged_out"})
 
-    if tag is not None:
-        refresh = openapi.tag(tag)(refresh)
-        logout = openapi.tag(tag)(logout)
-    bp.add_route(refresh, f"{under}/refresh", methods=["POST"], name="refresh")
-    bp.add_route(logout, f"{under}/logout", methods=["POST"], name="logout")
+
+def _untagged(handler: T) -> T:
+    return handler

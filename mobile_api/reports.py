@@ -212,7 +212,7 @@ async def _store_photo(
     request: Request, lead: Lead, client_photo_id: uuid.UUID, data: bytes, principal: Principal
 ) -> HTTPResponse:
     info = accept_photo(data)
-    photo, created = await service.add_photo(
+    photo, _created = await service.add_photo(
         lead=lead,
         client_photo_id=client_photo_id,
         data=data,
@@ -220,6 +220,4 @@ async def _store_photo(
         reporter=principal,
         put_original=original_putter(request),
     )
-    if created:
-        await app_context(request).enqueue_photo(photo.id)
     return ok({"photo_id": str(photo.id), "status": photo.status.value}, status=201)

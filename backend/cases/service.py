@@ -15,6 +15,7 @@ from tortoise.exceptions import IntegrityError
 from tortoise.expressions import Q, RawSQL
 from tortoise.transactions import in_transaction
 
+from backend import kicks
 from backend.accounts.authz import Principal, ensure_jurisdiction, ensure_role
 from backend.accounts.models import Role
 from backend.cases.models import (
@@ -432,6 +433,7 @@ async def _act(
                 message=message,
                 at=event.at,
             )
+    await kicks.notices_queued()  # committed: the resident hears now
     return application
 
 

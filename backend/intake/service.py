@@ -15,6 +15,7 @@ from tortoise.exceptions import IntegrityError
 from tortoise.expressions import Q
 from tortoise.transactions import in_transaction
 
+from backend import kicks
 from backend.accounts.authz import Principal, covers
 from backend.accounts.models import User
 from backend.accounts.service import resident_phone
@@ -517,7 +518,7 @@ async def add_photo(
         cap=max_photos,
         cap_message=f"每份最多 {max_photos} 张照片",
     )
-    return await uploads.add(
+    photo, created = await uploads.add(
         record=lead,
         client_photo_id=client_photo_id,
         data=data,
@@ -526,6 +527,9 @@ async def add_photo(
         put_original=put_original,
         audit=audit,
     )
+    if created:  # committed: its processing is queued now, not at the next sweep
+        await kicks.photo_stored(photo.id)
+    return photo, created
 
 
 def hardship_labels(tags: list[str]) -> list[str]:

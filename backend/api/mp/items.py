@@ -277,8 +277,6 @@ async def post_help_photo(request: Request, lead_id: str, principal: Principal) 
         put_original=original_putter(request),
         max_photos=MAX_HELP_PHOTOS,
     )
-    if created:
-        await app_context(request).enqueue_photo(photo.id)
     # A retry of the same photo answers the first upload (200), like a replayed request.
     return ok(
         {"photo_id": str(photo.id), "status": photo.status.value}, status=201 if created else 200
