@@ -7,12 +7,16 @@ resources (opened per worker in before_server_start), and routes (every face's b
 
 from __future__ import annotations
 
+import contextlib
 import uuid
 from typing import Any
 
 from limits.aio.storage import RedisStorage
-from sanic import Sanic
+from sanic import Request, Sanic
+from sanic.response import BaseHTTPResponse
+from taskiq import AsyncBroker
 
+from backend import kicks
 from backend.accounts.service import LoginLimits, LoginService
 from backend.accounts.tokens import TokenStore
 from backend.config import Settings, load_settings
@@ -35,6 +39,39 @@ from storage import StorageError, build_store
 
 log = get_logger("yimen.app")
 App = Sanic[Any, AppContext]
+
+
+class TaskKicker:
+    """The services' after-commit kicks (backend.kicks), sent through the app's task broker.
+
+    A failure is the caller's to log (backend.kicks does): the worker's sweep catches up.
+    """
+
+    def __init__(self, broker: AsyncBroker) -> None:
+        self.broker = broker
+
+    async def photo(self, photo_id: uuid.UUID) -> None:
+        """Queue a stored photo's processing."""
+        await process_photo_task.kicker().with_broker(self.broker).kiq(str(photo_id))
+
+    async def notices(self) -> None:
+        """Queue the status messages just written (those of a commit a moment ago)."""
+        for notice_id in await fresh_notices():
+            await send_notice_task.kicker().with_broker(self.broker).kiq(str(notice_id))
+
+
+async def _use_kicker(request: Request) -> None:
+    """Kicks of this request's services go through its app's broker (none before start-up)."""
+    kicker = getattr(request.app.ctx, "kicker", None)
+    request.ctx.kicker_token = kicks.use_kicker(kicker)
+
+
+async def _reset_kicker(request: Request, _response: BaseHTTPResponse) -> None:
+    token = getattr(request.ctx, "kicker_token", None)
+    if token is not None:
+        request.ctx.kicker_token = None
+        with contextlib.suppress(ValueError):  # set in another context: nothing to undo here
+            kicks.reset_kicker(token)
 
 
 def _limits_uri(redis_url: str) -> str:
@@ -91,6 +128,9 @@ def _configure(app: App, settings: Settings) -> None:
         "所有错误以 RFC 9457 application/problem+json 返回，title/detail 为中文。",
     )
     app.ext.openapi.add_security_scheme("bearer", "http", scheme="bearer")
+    # First: every service a request calls kicks its tasks through this app's broker.
+    app.register_middleware(_use_kicker, "request")
+    app.register_middleware(_reset_kicker, "response")
     app.register_middleware(start_request, "request")
     app.register_middleware(finish_request, "response")  # type: ignore[arg-type]
     # After routing, before Sanic reads the body: an oversized one is refused unread.
@@ -138,15 +178,7 @@ def _add_resources(app: App, settings: Settings) -> None:
         await ctx.broker.startup()
         ctx.routing = process_index()
         await ctx.routing.ensure_fresh()
-
-        async def enqueue_photo(photo_id: uuid.UUID) -> None:
-            # After commit. If Redis is down the sweep re-queues it: the photo is not lost.
-            try:
-                await process_photo_task.kicker().with_broker(ctx.broker).kiq(str(photo_id))
-            except Exception as exc:
-                log.warning("could not queue photo", photo_id=str(photo_id), error=str(exc))
-
-        ctx.enqueue_photo = enqueue_photo
+        ctx.kicker = TaskKicker(ctx.broker)
 
         async def route_lead(**kwargs: Any) -> Routed:
             await ctx.routing.ensure_fresh()
@@ -154,16 +186,6 @@ def _add_resources(app: App, settings: Settings) -> None:
 
         ctx.route_lead = route_lead
         ctx.wechat = create_wechat(settings)
-
-        async def enqueue_notices() -> None:
-            # After a console action commits: send what it queued now, not at the next sweep.
-            try:
-                for notice_id in await fresh_notices():
-                    await send_notice_task.kicker().with_broker(ctx.broker).kiq(str(notice_id))
-            except Exception as exc:
-                log.warning("could not queue status messages", error=str(exc))
-
-        ctx.enqueue_notices = enqueue_notices
         ctx.login = LoginService(
             tokens=ctx.tokens,
             limiter_storage=ctx.limiter_storage,

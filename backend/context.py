@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Any, cast
+from typing import cast
 
 from sanic import Request
 from taskiq import AsyncBroker
@@ -17,6 +17,7 @@ from backend.accounts.service import LoginService
 from backend.accounts.tokens import TokenStore
 from backend.geo.routing import RoutingIndex
 from backend.intake.service import IntakePolicy, Routed
+from backend.kicks import Kicker
 from backend.web.context import WebContext
 from backend.wechat.base import WeChat
 
@@ -32,8 +33,9 @@ class AppContext(WebContext):
     routing: RoutingIndex = field(init=False)
     wechat: WeChat = field(init=False)
     route_lead: Callable[..., Awaitable[Routed]] = field(init=False)
-    enqueue_photo: Callable[[Any], Awaitable[None]] = field(init=False)
-    enqueue_notices: Callable[[], Awaitable[None]] = field(init=False)
+    kicker: Kicker = field(init=False)
+    # Only the console still kicks after its actions (services kick themselves: backend.kicks);
+    # goes when the console's views have left it.
 
 
 def app_context(request: Request) -> AppContext:

@@ -8,25 +8,23 @@ from sanic_ext import openapi
 
 from backend.accounts.authz import Principal
 from backend.accounts.models import UserKind
-from backend.accounts.schemas import LoginIn, RefreshIn, TokenOut
-from backend.accounts.service import load_principal, refresh_login
+from backend.accounts.schemas import LoginIn, TokenOut
+from backend.accounts.service import load_principal
 from backend.context import app_context
 from backend.errors import ValidationFailed
-from backend.geo.models import Division
-from backend.guard import protected
+from backend.geo.service import list_divisions
+from backend.token_routes import add_token_routes
 from backend.web.http import body, client_ip, ok
+from backend.windows.service import get_window_of_township
 
 bp = Blueprint("mobile_auth", url_prefix="/auth")
+add_token_routes(bp, kinds=[UserKind.GRID_WORKER], under="")
 
 
 async def worker_out(principal: Principal) -> dict[str, object]:
     """The grid worker as their phone shows them: name, township and villages."""
-    villages = await Division.filter(code__in=sorted(principal.villages)).order_by("code")
-    township = (
-        await Division.filter(code=principal.jurisdiction).first()
-        if principal.jurisdiction
-        else None
-    )
+    villages = await list_divisions(codes=principal.villages)
+    township, _window = await get_window_of_township(township_code=principal.jurisdiction)
     return {
         "id": str(principal.user_id),
         "display_name": principal.display_name,
@@ -59,27 +57,3 @@ async def login(request: Request) -> HTTPResponse:
         user_id=user.id, token_id=claims.token_id, family=claims.family
     )
     return ok(TokenOut(**pair.__dict__).model_dump() | {"worker": await worker_out(principal)})
-
-
-@bp.post("/refresh")
-@openapi.summary("刷新令牌")
-@openapi.body({"application/json": RefreshIn.model_json_schema()})
-async def refresh(request: Request) -> HTTPResponse:
-    """Rotate a refresh token."""
-    refresh_in = body(request, RefreshIn)
-    pair = await refresh_login(
-        tokens=app_context(request).tokens,
-        refresh_token=refresh_in.refresh_token,
-        kinds=(UserKind.GRID_WORKER,),
-    )
-    return ok(TokenOut(**pair.__dict__).model_dump())
-
-
-@bp.post("/logout")
-@openapi.summary("退出登录")
-@openapi.secured("bearer")
-@protected(kinds=[UserKind.GRID_WORKER])
-async def logout(request: Request, principal: Principal) -> HTTPResponse:
-    """Revoke this phone's login."""
-    await app_context(request).tokens.revoke_family(principal.token_family)
-    return ok({"status": "logged_out"})

@@ -13,7 +13,6 @@ from backend.accounts.authz import Principal
 from backend.accounts.models import UserKind
 from backend.context import app_context
 from backend.crypto import mask_id_number, mask_phone
-from backend.geo.models import Division
 from backend.guard import protected
 from backend.intake import service
 from backend.intake.catalog import HARDSHIP_TAGS, MAX_PHOTOS_PER_LEAD
@@ -23,7 +22,7 @@ from backend.intake.schemas import ReportIn, ReportListQuery
 from backend.intake.triage import worker_message
 from backend.web.http import body, decode_cursor, encode_cursor, ok, path_uuid, query
 from backend.web.uploads import accept_photo, multipart_photo, original_putter
-from backend.windows.models import Window
+from backend.windows.service import get_window_of_township
 from storage.photos import MAX_BYTES
 
 bp = Blueprint("mobile_reports", url_prefix="/reports")
@@ -58,14 +57,7 @@ def _photo_out(photo: LeadPhoto) -> dict[str, Any]:
 async def lead_out(request: Request, lead: Lead) -> dict[str, Any]:
     """A report as its grid worker sees it (personal data masked)."""
     cipher = app_context(request).cipher
-    township = (
-        await Division.filter(code=lead.township_code).first() if lead.township_code else None
-    )
-    window = (
-        await Window.filter(township_code=lead.township_code).first()
-        if lead.township_code
-        else None
-    )
+    township, window = await get_window_of_township(township_code=lead.township_code)
     phone = cipher.decrypt_optional(lead.subject_phone_enc, purpose=service.PHONE_PURPOSE)
     id_number = cipher.decrypt_optional(lead.subject_id_enc, purpose=service.ID_PURPOSE)
     # Only a flag: another lead's number or reasons would tell a worker that the person has an
@@ -221,7 +213,7 @@ async def _store_photo(
     request: Request, lead: Lead, client_photo_id: uuid.UUID, data: bytes, principal: Principal
 ) -> HTTPResponse:
     info = accept_photo(data)
-    photo, created = await service.add_photo(
+    photo, _created = await service.add_photo(
         lead=lead,
         client_photo_id=client_photo_id,
         data=data,
@@ -229,6 +221,4 @@ async def _store_photo(
         reporter=principal,
         put_original=original_putter(request),
     )
-    if created:
-        await app_context(request).enqueue_photo(photo.id)
     return ok({"photo_id": str(photo.id), "status": photo.status.value}, status=201)

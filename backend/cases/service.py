@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
 import re
 import uuid
@@ -16,6 +15,7 @@ from tortoise.exceptions import IntegrityError
 from tortoise.expressions import Q, RawSQL
 from tortoise.transactions import in_transaction
 
+from backend import kicks
 from backend.accounts.authz import Principal, ensure_jurisdiction
 from backend.cases.labels import category_label, relation_label
 from backend.cases.models import (
@@ -34,6 +34,7 @@ from backend.integrity.service import record_event
 from backend.notify.service import queue_notice
 from backend.numbering import fingerprint, next_number
 from backend.people.identity import person_index
+from backend.uploads import CappedUpload
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 ID_PURPOSE = "application.person.id"
@@ -258,6 +259,14 @@ async def list_documents(*, application: Application) -> list[ApplicationDocumen
     return await ApplicationDocument.filter(application=application).order_by("created_at", "id")
 
 
+DOCUMENT_UPLOADS = CappedUpload(
+    model=ApplicationDocument,
+    record_field="application",
+    cap=MAX_DOCUMENTS,
+    cap_message=f"每份申请最多 {MAX_DOCUMENTS} 张材料照片",
+)
+
+
 def document_key(application: Application, document_id: uuid.UUID) -> str:
     """Where a supporting photo lives in the object store (private)."""
     return f"applications/{application.id}/documents/{document_id}/original"
@@ -273,60 +282,28 @@ async def add_document(
     put_original: Callable[[str, bytes, str], Awaitable[None]],
 ) -> tuple[ApplicationDocument, bool]:
     """Keep a supporting photo; a retry of the same photo answers the first (created False)."""
-    digest = hashlib.sha256(data).hexdigest()
-    existing = await ApplicationDocument.filter(
-        application=application, client_photo_id=client_photo_id
-    ).first()
-    if existing is not None:
-        if existing.sha256 != digest:
-            raise Conflict(
-                "这个照片编号已用于另一张照片；新照片请使用新的编号", type_slug="photo-id-reused"
-            )
-        return existing, False
-    if await ApplicationDocument.filter(application=application).count() >= MAX_DOCUMENTS:
-        raise Conflict(f"每份申请最多 {MAX_DOCUMENTS} 张材料照片", type_slug="too-many-photos")
-    document_id = uuid.uuid4()
-    key = document_key(application, document_id)
-    await put_original(key, data, mime)
-    try:
-        async with in_transaction() as conn:
-            # Counted again under the application's lock: parallel uploads share the cap.
-            await Application.filter(id=application.id).select_for_update().using_db(conn).first()
-            if (
-                await ApplicationDocument.filter(application=application).using_db(conn).count()
-                >= MAX_DOCUMENTS
-            ):
-                raise Conflict(
-                    f"每份申请最多 {MAX_DOCUMENTS} 张材料照片", type_slug="too-many-photos"
-                )
-            document = await ApplicationDocument.create(
-                id=document_id,
-                application=application,
-                client_photo_id=client_photo_id,
-                sha256=digest,
-                mime=mime,
-                size=len(data),
-                original_key=key,
-                using_db=conn,
-            )
-            await record_event(
-                actor_id=actor.user_id,
-                actor_label=actor.label,
-                action="application.document_add",
-                entity="application",
-                entity_id=str(application.id),
-                jurisdiction=application.township_code,
-                after={"document_id": str(document_id), "size": len(data), "mime": mime},
-                using_db=conn,
-            )
-    except IntegrityError:
-        existing = await ApplicationDocument.filter(
-            application=application, client_photo_id=client_photo_id
-        ).first()
-        if existing is None or existing.sha256 != digest:
-            raise Conflict("照片上传冲突，请重试", type_slug="photo-id-reused") from None
-        return existing, False
-    return document, True
+
+    async def audit(document_id: uuid.UUID, conn: BaseDBAsyncClient) -> None:
+        await record_event(
+            actor_id=actor.user_id,
+            actor_label=actor.label,
+            action="application.document_add",
+            entity="application",
+            entity_id=str(application.id),
+            jurisdiction=application.township_code,
+            after={"document_id": str(document_id), "size": len(data), "mime": mime},
+            using_db=conn,
+        )
+
+    return await DOCUMENT_UPLOADS.add(
+        record=application,
+        client_photo_id=client_photo_id,
+        data=data,
+        mime=mime,
+        key_for=lambda document_id: document_key(application, document_id),
+        put_original=put_original,
+        audit=audit,
+    )
 
 
 _HEX_INDEX = re.compile(r"[0-9a-f]{64}")
@@ -435,6 +412,7 @@ async def _act(
                 message=message,
                 at=event.at,
             )
+    await kicks.notices_queued()  # committed: the resident hears now
     return application
 
 

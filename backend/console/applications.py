@@ -218,7 +218,6 @@ async def application_act(
         return render(
             request, "application.html", status=problem.status, error=problem.detail, **context
         )
-    await app_context(request).enqueue_notices()
     if wants_problem(request):
         state = {
             "id": str(application.id),

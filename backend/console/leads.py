@@ -390,7 +390,6 @@ async def act(request: Request, lead_id: str, action: str, principal: Principal)
         current = await triage.get_lead_for_staff(principal=principal, lead_id=lead_uuid)
         context = await _lead_context(request, principal, current)
         return render(request, "lead.html", status=problem.status, error=problem.detail, **context)
-    await app_context(request).enqueue_notices()
     if wants_problem(request):
         state = {"id": str(lead.id), "status": lead.status.value, "version": lead.version}
         return security_headers(request, json(state))

@@ -287,6 +287,11 @@ async def get_division(*, code: str) -> Division | None:
     return await Division.filter(code=code).first()
 
 
+async def list_divisions(*, codes: Iterable[str]) -> list[Division]:
+    """The divisions of these codes that exist (abolished ones included), by code."""
+    return await Division.filter(code__in=sorted(set(codes))).order_by("code")
+
+
 async def ensure_division(*, code: str, allow_abolished: bool = False) -> Division:
     """A current division by code; a clear 4xx for a malformed, unknown or abolished code."""
     if level_of(code) is None:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import difflib
-import hashlib
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -11,10 +10,12 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import h3
+from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.exceptions import IntegrityError
 from tortoise.expressions import Q
 from tortoise.transactions import in_transaction
 
+from backend import kicks
 from backend.accounts.authz import Principal, covers
 from backend.accounts.models import User
 from backend.accounts.service import resident_phone
@@ -35,6 +36,7 @@ from backend.intake.schemas import HelpRequestIn, PointIn, ReportIn
 from backend.integrity.service import record_event
 from backend.numbering import fingerprint, next_number
 from backend.people.identity import person_index_optional
+from backend.uploads import CappedUpload
 from backend.workdays import WorkCalendar
 
 H3_RESOLUTION = 10  # cells of about 66 m across: two rings reach past 150 m
@@ -496,50 +498,34 @@ async def add_photo(
     max_photos: int = MAX_PHOTOS_PER_LEAD,
 ) -> tuple[LeadPhoto, bool]:
     """Keep a photo's original; a retry of the same photo answers the first (created False)."""
-    digest = hashlib.sha256(data).hexdigest()
-    existing = await LeadPhoto.filter(lead=lead, client_photo_id=client_photo_id).first()
-    if existing is not None:
-        if existing.sha256 != digest:
-            raise Conflict(
-                "这个照片编号已用于另一张照片；新照片请使用新的编号", type_slug="photo-id-reused"
-            )
-        return existing, False
-    if await LeadPhoto.filter(lead=lead).count() >= max_photos:
-        raise Conflict(f"每份最多 {max_photos} 张照片", type_slug="too-many-photos")
-    photo_id = uuid.uuid4()
-    key = photo_key(lead, photo_id, "original")
-    # The object first: a row never points at bytes that are not there. An orphan object from
-    # a failed insert is harmless (private, and overwritten by nothing).
-    await put_original(key, data, mime)
-    try:
-        async with in_transaction() as conn:
-            # Counted again under the lead's lock: parallel uploads cannot pass the cap together.
-            await Lead.filter(id=lead.id).select_for_update().using_db(conn).first()
-            if await LeadPhoto.filter(lead=lead).using_db(conn).count() >= max_photos:
-                raise Conflict(f"每份最多 {max_photos} 张照片", type_slug="too-many-photos")
-            photo = await LeadPhoto.create(
-                id=photo_id,
-                lead=lead,
-                client_photo_id=client_photo_id,
-                sha256=digest,
-                mime=mime,
-                size=len(data),
-                original_key=key,
-                using_db=conn,
-            )
-            await record_event(
-                actor_id=reporter.user_id,
-                actor_label=reporter.label,
-                action="lead.photo_add",
-                entity="lead",
-                entity_id=str(lead.id),
-                jurisdiction=lead.township_code or lead.county_code,
-                after={"photo_id": str(photo_id), "size": len(data), "mime": mime},
-                using_db=conn,
-            )
-    except IntegrityError:
-        existing = await LeadPhoto.filter(lead=lead, client_photo_id=client_photo_id).first()
-        if existing is None or existing.sha256 != digest:
-            raise Conflict("照片上传冲突，请重试", type_slug="photo-id-reused") from None
-        return existing, False
-    return photo, True
+
+    async def audit(photo_id: uuid.UUID, conn: BaseDBAsyncClient) -> None:
+        await record_event(
+            actor_id=reporter.user_id,
+            actor_label=reporter.label,
+            action="lead.photo_add",
+            entity="lead",
+            entity_id=str(lead.id),
+            jurisdiction=lead.township_code or lead.county_code,
+            after={"photo_id": str(photo_id), "size": len(data), "mime": mime},
+            using_db=conn,
+        )
+
+    uploads = CappedUpload(
+        model=LeadPhoto,
+        record_field="lead",
+        cap=max_photos,
+        cap_message=f"每份最多 {max_photos} 张照片",
+    )
+    photo, created = await uploads.add(
+        record=lead,
+        client_photo_id=client_photo_id,
+        data=data,
+        mime=mime,
+        key_for=lambda photo_id: photo_key(lead, photo_id, "original"),
+        put_original=put_original,
+        audit=audit,
+    )
+    if created:  # committed: its processing is queued now, not at the next sweep
+        await kicks.photo_stored(photo.id)
+    return photo, created

@@ -39,6 +39,7 @@ from tortoise.functions import Count
 from tortoise.queryset import QuerySet
 from tortoise.transactions import in_transaction
 
+from backend import kicks
 from backend.accounts.authz import Principal, covers, ensure_jurisdiction, ensure_role
 from backend.accounts.models import Role, User, UserKind
 from backend.cases import service as cases_service
@@ -570,6 +571,7 @@ async def acknowledge_lead(
             before=before,
             after={"acknowledged_at": now.isoformat()},
         )
+    await kicks.notices_queued()  # committed: the resident hears now
     return lead
 
 
@@ -623,6 +625,7 @@ async def assign_lead(
             before=before,
             after={"assigned_to": str(investigator.id)},
         )
+    await kicks.notices_queued()  # committed: the resident hears now
     return lead
 
 
@@ -665,6 +668,7 @@ async def request_home_visit(
             before=before,
             after={"home_visit_note": text},
         )
+    await kicks.notices_queued()  # committed: the resident hears now
     return lead
 
 
@@ -701,6 +705,7 @@ async def record_visit(
             before=before,
             after={"home_visit_done_at": now.isoformat()},
         )
+    await kicks.notices_queued()  # committed: the resident hears now
     return lead
 
 
@@ -772,6 +777,7 @@ async def merge_lead(
             before=target_before,
             after={"merged_from": str(lead.id), "merged_from_number": lead.number},
         )
+    await kicks.notices_queued()  # committed: the resident hears now
     return lead
 
 
@@ -828,6 +834,7 @@ async def convert_lead(
             before=before,
             after={"application": str(application.id), "number": number, "category": category},
         )
+    await kicks.notices_queued()  # committed: the resident hears now
     return lead
 
 
@@ -929,6 +936,7 @@ async def refer_lead(
                 "due_date": due_date.isoformat(),
             },
         )
+    await kicks.notices_queued()  # committed: the resident hears now
     return lead
 
 
@@ -990,6 +998,7 @@ async def record_referral_result(
             after={"status": referral.status.value, "lead": str(lead.id)},
             using_db=conn,
         )
+    await kicks.notices_queued()  # committed: the resident hears now
     return referral
 
 
@@ -1104,6 +1113,7 @@ async def transfer_lead(
             },
             using_db=conn,
         )
+    await kicks.notices_queued()  # committed: the resident hears now
     return lead
 
 
@@ -1151,6 +1161,7 @@ async def close_lead(
             before=before,
             after={"closed_reason": why.value, "closed_note": text or None},
         )
+    await kicks.notices_queued()  # committed: the resident hears now
     return lead
 
 

@@ -8,15 +8,18 @@ from sanic_ext import openapi
 
 from backend.accounts.authz import Principal
 from backend.accounts.models import ROLE_LABELS, UserKind
-from backend.accounts.schemas import LoginIn, MeOut, RefreshIn, TokenOut
-from backend.accounts.service import get_user, refresh_login
+from backend.accounts.schemas import LoginIn, MeOut, TokenOut
+from backend.accounts.service import get_user
 from backend.context import app_context
 from backend.errors import Unauthorized
 from backend.guard import protected
 from backend.metrics import LOGIN_FAILURES
+from backend.token_routes import add_token_routes
 from backend.web.http import body, client_ip, ok
 
 bp = Blueprint("accounts", url_prefix="/api/v1")
+# Refresh for staff and grid workers; logout for anyone signed in.
+add_token_routes(bp, kinds=[UserKind.STAFF, UserKind.GRID_WORKER], logout_kinds=[])
 
 
 def me_out(principal: Principal, username: str | None) -> dict[str, object]:
@@ -52,30 +55,6 @@ async def login(request: Request) -> HTTPResponse:
         LOGIN_FAILURES.inc()
         raise
     return ok(TokenOut(**pair.__dict__).model_dump())
-
-
-@bp.post("/auth/refresh")
-@openapi.summary("刷新令牌")
-@openapi.body({"application/json": RefreshIn.model_json_schema()})
-async def refresh(request: Request) -> HTTPResponse:
-    """Rotate a refresh token."""
-    refresh_in = body(request, RefreshIn)
-    pair = await refresh_login(
-        tokens=app_context(request).tokens,
-        refresh_token=refresh_in.refresh_token,
-        kinds=(UserKind.STAFF, UserKind.GRID_WORKER),
-    )
-    return ok(TokenOut(**pair.__dict__).model_dump())
-
-
-@bp.post("/auth/logout")
-@openapi.summary("退出登录")
-@openapi.secured("bearer")
-@protected()
-async def logout(request: Request, principal: Principal) -> HTTPResponse:
-    """Revoke this login's tokens."""
-    await app_context(request).tokens.revoke_family(principal.token_family)
-    return ok({"status": "logged_out"})
 
 
 @bp.get("/me")

@@ -73,6 +73,24 @@ async def get_window(*, township_code: str) -> tuple[Window, Division]:
     return window, township
 
 
+async def get_window_of_township(
+    *, township_code: str | None, include_abolished: bool = True
+) -> tuple[Division | None, Window | None]:
+    """The township (a division of level township) of a code a client sent, and its window.
+
+    Each is None when missing, both without a code; an abolished township is found unless
+    include_abolished is False (a past item keeps its township, a new search does not).
+    """
+    if not township_code:
+        return None, None
+    townships = Division.filter(code=township_code, level=Level.TOWNSHIP)
+    if not include_abolished:
+        townships = townships.filter(abolished=False)
+    township = await townships.first()
+    window = await Window.filter(township_code=township_code).first()
+    return township, window
+
+
 def _window_snapshot(window: Window) -> dict[str, Any]:
     return {f: getattr(window, f) for f in _WINDOW_FIELDS} | {"version": window.version}
 

@@ -10,11 +10,10 @@ from sanic_ext import openapi
 
 from backend.accounts.authz import Principal
 from backend.accounts.models import User, UserKind
-from backend.accounts.schemas import RefreshIn, TokenOut
+from backend.accounts.schemas import TokenOut
 from backend.accounts.service import (
     get_or_create_resident,
     get_user,
-    refresh_login,
     resident_phone,
     set_resident_phone,
 )
@@ -24,11 +23,13 @@ from backend.crypto import mask_phone
 from backend.errors import Problem
 from backend.guard import protected
 from backend.logs import get_logger
+from backend.token_routes import add_token_routes
 from backend.web.http import body, client_ip, ok
 from backend.web.limits import ensure_rate
 from backend.wechat import ERR_WATERMARK, WeChatError
 
 bp = Blueprint("mp_auth", url_prefix="")
+add_token_routes(bp, kinds=[UserKind.RESIDENT])
 log = get_logger("yimen.mp")
 # Per address, and generous: carriers put many phones behind one address (CGNAT).
 CODE_RATE = "300/minute"
@@ -113,30 +114,6 @@ async def login(request: Request) -> HTTPResponse:
         )
     pair = await app_context(request).tokens.issue(user.id)
     return ok(TokenOut(**pair.__dict__).model_dump() | {"resident": resident_out(user, request)})
-
-
-@bp.post("/auth/refresh")
-@openapi.summary("刷新令牌")
-@openapi.body({"application/json": RefreshIn.model_json_schema()})
-async def refresh(request: Request) -> HTTPResponse:
-    """Rotate a refresh token."""
-    refresh_in = body(request, RefreshIn)
-    pair = await refresh_login(
-        tokens=app_context(request).tokens,
-        refresh_token=refresh_in.refresh_token,
-        kinds=(UserKind.RESIDENT,),
-    )
-    return ok(TokenOut(**pair.__dict__).model_dump())
-
-
-@bp.post("/auth/logout")
-@openapi.summary("退出登录")
-@openapi.secured("bearer")
-@protected(kinds=[UserKind.RESIDENT])
-async def logout(request: Request, principal: Principal) -> HTTPResponse:
-    """Revoke this login."""
-    await app_context(request).tokens.revoke_family(principal.token_family)
-    return ok({"status": "logged_out"})
 
 
 @bp.get("/me")

@@ -21,7 +21,7 @@ from backend.cases.schemas import ApplicationIn
 from backend.context import app_context
 from backend.crypto import mask_id_number, mask_phone
 from backend.errors import NotFound, ValidationFailed
-from backend.geo.models import Division
+from backend.geo.service import get_division
 from backend.guard import protected
 from backend.intake import service as intake
 from backend.intake.labels import PHOTO_STATUS_LABELS, SENDER_STATUS_LABELS, hardship_labels
@@ -33,7 +33,7 @@ from backend.web.http import body, decode_cursor, encode_cursor, ok, path_uuid, 
 from backend.web.limits import ensure_rate, first_send
 from backend.web.uploads import accept_photo, multipart_photo, original_putter
 from backend.wechat import WeChatError
-from backend.windows.models import Window
+from backend.windows.service import get_window_of_township
 
 bp = Blueprint("mp_items", url_prefix="")
 log = get_logger("yimen.mp")
@@ -89,10 +89,7 @@ async def _check_text(request: Request, principal: Principal, texts: list[str]) 
 
 
 async def _place(township_code: str | None) -> tuple[dict[str, str] | None, dict[str, str] | None]:
-    if not township_code:
-        return None, None
-    township = await Division.filter(code=township_code).first()
-    window = await Window.filter(township_code=township_code).first()
+    township, window = await get_window_of_township(township_code=township_code)
     return (
         {"code": township.code, "name": township.name} if township else None,
         {"name": window.name, "address": window.address, "phone": window.phone} if window else None,
@@ -149,7 +146,7 @@ async def application_out(request: Request, application: Application) -> dict[st
     cipher = app_context(request).cipher
     township, window = await _place(application.township_code)
     village = (
-        await Division.filter(code=application.hukou_village_code).first()
+        await get_division(code=application.hukou_village_code)
         if application.hukou_village_code
         else None
     )
@@ -281,8 +278,6 @@ async def post_help_photo(request: Request, lead_id: str, principal: Principal) 
         put_original=original_putter(request),
         max_photos=MAX_HELP_PHOTOS,
     )
-    if created:
-        await app_context(request).enqueue_photo(photo.id)
     # A retry of the same photo answers the first upload (200), like a replayed request.
     return ok(
         {"photo_id": str(photo.id), "status": photo.status.value}, status=201 if created else 200

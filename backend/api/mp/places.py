@@ -15,11 +15,10 @@ from backend.context import app_context
 from backend.errors import NotFound, ValidationFailed
 from backend.geo import service as geo_service
 from backend.geo.coords import from_wgs84, to_wgs84
-from backend.geo.models import Division
 from backend.intake.catalog import HARDSHIP_TAGS
 from backend.intake.routing import township_point
 from backend.web.http import ok, query
-from backend.windows.models import Window
+from backend.windows.service import get_window_of_township
 from storage.photos import MAX_BYTES
 
 bp = Blueprint("mp_places", url_prefix="")
@@ -66,8 +65,7 @@ async def my_window(request: Request) -> HTTPResponse:
         code = routing.index.locate(lng, lat)
         if code is None:
             raise NotFound("没有找到您所在位置的乡镇（街道），请手动选择", type_slug="no-township")
-    township = await Division.filter(code=code, abolished=False).first()
-    window = await Window.filter(township_code=code).first()
+    township, window = await get_window_of_township(township_code=code, include_abolished=False)
     if township is None or window is None:
         raise NotFound("该乡镇（街道）还没有登记受理窗口", type_slug="no-window")
     if window.lng is not None and window.lat is not None:
