@@ -177,11 +177,11 @@ def _add_resources(app: App, settings: Settings) -> None:
         ctx.broker = make_broker(settings)
         await ctx.broker.startup()
         ctx.routing = process_index()
-        await ctx.routing.ensure_fresh()
+        await ctx.routing.get_current()
         ctx.kicker = TaskKicker(ctx.broker)
 
         async def route_lead(**kwargs: Any) -> Routed:
-            await ctx.routing.ensure_fresh()
+            await ctx.routing.get_current()
             return await route_for_lead(index=ctx.routing, settings=settings, **kwargs)
 
         ctx.route_lead = route_lead

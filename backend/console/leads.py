@@ -185,7 +185,7 @@ async def _lead_context(
         else None
     )
     routing = app_context(request).routing
-    await routing.ensure_fresh()
+    await routing.get_current()
     geometry = routing.index.geometry(lead.township_code) if lead.township_code else None
     point = (lead.lng, lead.lat) if lead.lng is not None and lead.lat is not None else None
     actions = allowed_actions(principal, lead)

@@ -510,7 +510,7 @@ class RoutingIndex:
         """Whether this process has loaded the index yet."""
         return self._stamp is not None
 
-    async def ensure_fresh(self) -> BoundaryIndex:
+    async def get_current(self) -> BoundaryIndex:
         """The index, reloaded first when the table changed (checked at most every interval)."""
         now = self._clock()
         if self._checked_at is not None and now - self._checked_at < self.check_interval_s:

@@ -179,7 +179,8 @@ async def submit_report(
     )
     # After _locate, so an unknown code is told as unknown (422) rather than as not yours.
     ensure_village_in_grid(reporter=reporter, village_code=subject.village_code)
-    outside_grid = ensure_routed_in_county(reporter=reporter, routed=routed)
+    ensure_routed_in_county(reporter=reporter, routed=routed)
+    outside_grid = is_outside_grid(reporter=reporter, routed=routed)
     urgent = is_urgent(report_in)
     return await _file_lead(
         reporter=reporter,
@@ -227,8 +228,8 @@ def ensure_village_in_grid(*, reporter: Principal, village_code: str | None) -> 
         )
 
 
-def ensure_routed_in_county(*, reporter: Principal, routed: Routed) -> bool:
-    """Whether a report lies outside the worker's grid; 403 when it is outside their county.
+def ensure_routed_in_county(*, reporter: Principal, routed: Routed) -> None:
+    """403 when a report lies outside the worker's county.
 
     A worker who meets a household just past the grid's edge may still report it by GPS (the
     window of that place receives it, marked 网格外 for the clerk); past the county it is not
@@ -241,6 +242,10 @@ def ensure_routed_in_county(*, reporter: Principal, routed: Routed) -> bool:
             type_slug="outside-county",
             title="不在您的工作范围内",
         )
+
+
+def is_outside_grid(*, reporter: Principal, routed: Routed) -> bool:
+    """Whether a report routed to a township the worker's grid does not reach (网格外)."""
     return not (routed.township_code and covers(reporter, routed.township_code))
 
 

@@ -397,14 +397,14 @@ async def test_index_reloads_after_an_import(
     assert routing.process_index() is here
     assert not here.loaded and here.generation is None
 
-    assert len(await here.ensure_fresh()) == 0
+    assert len(await here.get_current()) == 0
     assert here.loaded and here.generation == 0
     await import_boundaries(path=DEMO_WGS, crs="wgs84")
 
     # This process rebuilt at once; the other one finds out at its first check.
     assert here.generation == 1 and len(here.index) == 18
     assert len(elsewhere.index) == 0
-    assert len(await elsewhere.ensure_fresh()) == 18 and elsewhere.generation == 1
+    assert len(await elsewhere.get_current()) == 18 and elsewhere.generation == 1
     meishan = geometry(here.index, MEISHAN).representative_point()
     assert elsewhere.index.locate(meishan.x, meishan.y) == MEISHAN
 
@@ -416,12 +416,12 @@ async def test_index_reloads_after_an_import(
     assert here.generation == 2 and here.index.locate(meishan.x, meishan.y) == SIAN
 
     clock.now += 1.0
-    stale = await elsewhere.ensure_fresh()
+    stale = await elsewhere.get_current()
     assert elsewhere.generation == 1 and stale.locate(meishan.x, meishan.y) == MEISHAN
     clock.now += 5.0
-    fresh = await elsewhere.ensure_fresh()
+    fresh = await elsewhere.get_current()
     assert elsewhere.generation == 2 and fresh.locate(meishan.x, meishan.y) == SIAN
-    assert await elsewhere.ensure_fresh() is fresh  # unchanged: no rebuild
+    assert await elsewhere.get_current() is fresh  # unchanged: no rebuild
 
     # reload() skips the interval; an unused index is not built just because of an import.
     idle = RoutingIndex(clock=clock)

@@ -60,7 +60,7 @@ async def my_window(request: Request) -> HTTPResponse:
                 errors=[{"field": "township_code", "message": "请提供定位或乡镇（街道）"}],
             )
         routing = app_context(request).routing
-        await routing.ensure_fresh()
+        await routing.get_current()
         lng, lat = to_wgs84(params.lng, params.lat, params.coord_type)
         code = routing.index.locate(lng, lat)
         if code is None:
