@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import importlib
 import os
 import subprocess
 import sys
@@ -338,6 +339,15 @@ def demo() -> None:
         click.echo(f"  {account.username:<16} {account.display_name}（{account.jurisdiction}）")
 
 
+def _create_app() -> Any:
+    """The web app, built in each Sanic worker from the environment.
+
+    Imported by name: the CLI and the app are both composition roots, and neither imports the
+    other (the layers contract). A module-level function, so Sanic can pickle it for workers.
+    """
+    return importlib.import_module("backend.app").create_app()
+
+
 @main.command()
 @click.option("--host", default=None)
 @click.option("--port", type=int, default=None)
@@ -363,8 +373,7 @@ def serve(host: str | None, port: int | None, workers: int | None) -> None:
         # On embedded defaults one command runs everything, photo processing included.
         task_worker = subprocess.Popen([sys.executable, "-m", "backend.cli", "worker"])
     try:
-        # By name: the CLI and the app are both composition roots; neither imports the other.
-        loader = AppLoader("backend.app:create_app", as_factory=True)
+        loader = AppLoader(factory=_create_app)
         app = loader.load()
         base = f"http://{host}:{port}"
         click.echo(f"一门通已启动：{base}/")

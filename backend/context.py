@@ -34,8 +34,6 @@ class AppContext(WebContext):
     wechat: WeChat = field(init=False)
     route_lead: Callable[..., Awaitable[Routed]] = field(init=False)
     kicker: Kicker = field(init=False)
-    # Only the console still kicks after its actions (services kick themselves: backend.kicks);
-    # goes when the console's views have left it.
 
 
 def app_context(request: Request) -> AppContext:
