@@ -19,6 +19,7 @@ from taskiq import AsyncBroker
 from backend import kicks
 from backend.accounts.service import LoginLimits, LoginService
 from backend.accounts.tokens import TokenStore
+from backend.cases.service import DecisionClock
 from backend.config import Settings, load_settings
 from backend.context import AppContext
 from backend.crypto import PiiCipher
@@ -87,14 +88,20 @@ def create_app(settings: Settings | None = None, *, name: str = "yimen") -> App:
     if not settings.redis_url:
         raise RuntimeError("YIMEN_REDIS_URL is empty: `yimen serve` starts an embedded Redis")
     configure_logging(level=settings.log_level, json=settings.log_json)
+    calendar = WorkCalendar.parse(settings.holidays, settings.makeup_workdays)
     context = AppContext(
         settings=settings,
         cipher=PiiCipher(settings.pii_key_bytes),
         store=build_store(settings),
         intake_policy=IntakePolicy(
-            calendar=WorkCalendar.parse(settings.holidays, settings.makeup_workdays),
+            calendar=calendar,
             urgent_hours=settings.ack_urgent_hours,
             working_days=settings.ack_working_days,
+        ),
+        decision_clock=DecisionClock(
+            calendar=calendar,
+            working_days=settings.decision_working_days,
+            extended_working_days=settings.decision_extended_working_days,
         ),
     )
     app: App = Sanic(

@@ -82,6 +82,9 @@ class Settings:
     redis_prefix: str = "yimen:"
     ack_urgent_hours: int = 24
     ack_working_days: int = 3
+    # 低保/特困: decided within 30 working days of acceptance, once extendable to 45.
+    decision_working_days: int = 30
+    decision_extended_working_days: int = 45
     holidays: str = ""
     makeup_workdays: str = ""
     nearest_window_m: float = 3000.0
@@ -128,6 +131,11 @@ class Settings:
             raise ConfigError("YIMEN_WORKERS must be at least 1")
         if self.login_known_days < 1:
             raise ConfigError("YIMEN_LOGIN_KNOWN_DAYS must be at least 1")
+        if not 1 <= self.decision_working_days <= self.decision_extended_working_days:
+            raise ConfigError(
+                "YIMEN_DECISION_WORKING_DAYS must be at least 1 and at most "
+                "YIMEN_DECISION_EXTENDED_WORKING_DAYS"
+            )
         if self.database_url.startswith("sqlite"):
             raise ConfigError(
                 "不再支持 SQLite：YIMEN_DATABASE_URL 须指向 PostgreSQL"
@@ -202,6 +210,12 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         redis_prefix=get("REDIS_PREFIX", "yimen:"),
         ack_urgent_hours=_int("YIMEN_ACK_URGENT_HOURS", get("ACK_URGENT_HOURS", "24")),
         ack_working_days=_int("YIMEN_ACK_WORKING_DAYS", get("ACK_WORKING_DAYS", "3")),
+        decision_working_days=_int(
+            "YIMEN_DECISION_WORKING_DAYS", get("DECISION_WORKING_DAYS", "30")
+        ),
+        decision_extended_working_days=_int(
+            "YIMEN_DECISION_EXTENDED_WORKING_DAYS", get("DECISION_EXTENDED_WORKING_DAYS", "45")
+        ),
         holidays=get("HOLIDAYS"),
         makeup_workdays=get("MAKEUP_WORKDAYS"),
         nearest_window_m=float(_int("YIMEN_NEAREST_WINDOW_M", get("NEAREST_WINDOW_M", "3000"))),

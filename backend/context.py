@@ -15,6 +15,7 @@ from taskiq import AsyncBroker
 
 from backend.accounts.service import LoginService
 from backend.accounts.tokens import TokenStore
+from backend.cases.service import DecisionClock
 from backend.geo.routing import RoutingIndex
 from backend.intake.service import IntakePolicy, Routed
 from backend.kicks import Kicker
@@ -27,6 +28,7 @@ class AppContext(WebContext):
     """`app.ctx`. Fields without a value at construction are opened in before_server_start."""
 
     intake_policy: IntakePolicy = field(kw_only=True)
+    decision_clock: DecisionClock = field(kw_only=True)
     tokens: TokenStore = field(init=False)
     login: LoginService = field(init=False)
     broker: AsyncBroker = field(init=False)

@@ -40,3 +40,20 @@ class WorkCalendar:
             if self.is_working_day(local):
                 counted += 1
         return datetime.combine(local, time(17, 30), SHANGHAI)
+
+    def working_days_left(self, now: datetime, due: datetime) -> int:
+        """Working days from today until a deadline's day; negative once that day has passed.
+
+        Today is not counted: due at the end of the next working day is 1; due today is 0 (the
+        last day: past 17:30 it is overdue, `now > due`, though still 0); a deadline whose day
+        was two working days ago is -2.
+        """
+        today = now.astimezone(SHANGHAI).date()
+        last = due.astimezone(SHANGHAI).date()
+        low, high, sign = (today, last, 1) if last >= today else (last, today, -1)
+        counted, day = 0, low
+        while day < high:
+            day += timedelta(days=1)
+            if self.is_working_day(day):
+                counted += 1
+        return sign * counted

@@ -62,6 +62,11 @@ class Application(Model):
     resident_id = fields.UUIDField(null=True, db_index=True)
     client_id = fields.UUIDField(null=True)
     request_hash = fields.CharField(max_length=64, default="")
+    # The clock: from acceptance, 30 working days, once extended to 45 by the township head.
+    accepted_at = fields.DatetimeField(null=True)
+    decision_due_at = fields.DatetimeField(null=True, db_index=True)
+    extended_at = fields.DatetimeField(null=True)
+    extension_reason = fields.CharField(max_length=200, default="")
     status = fields.CharEnumField(
         ApplicationStatus, max_length=24, default=ApplicationStatus.RECEIVED
     )

@@ -6,6 +6,7 @@ jurisdiction and the application's state. The cases service refuses anything not
 
     accept              window clerk, township head (admin): received or materials requested
     request_materials   window clerk, township head (admin): received
+    extend              township head (admin): accepted, not extended before (once, to 45 days)
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ class ApplicationAction(StrEnum):
 
     ACCEPT = "accept"
     REQUEST_MATERIALS = "request_materials"
+    EXTEND = "extend"
 
 
 # Who acts on an application at the window (admin always may).
@@ -31,6 +33,7 @@ WINDOW_ROLES = frozenset({Role.WINDOW_CLERK, Role.TOWNSHIP_HEAD})
 ROLES: dict[ApplicationAction, frozenset[Role]] = {
     ApplicationAction.ACCEPT: WINDOW_ROLES,
     ApplicationAction.REQUEST_MATERIALS: WINDOW_ROLES,
+    ApplicationAction.EXTEND: frozenset({Role.TOWNSHIP_HEAD}),
 }
 # The states each action starts from.
 FROM_STATES: dict[ApplicationAction, frozenset[ApplicationStatus]] = {
@@ -38,6 +41,7 @@ FROM_STATES: dict[ApplicationAction, frozenset[ApplicationStatus]] = {
         {ApplicationStatus.RECEIVED, ApplicationStatus.MATERIALS_REQUESTED}
     ),
     ApplicationAction.REQUEST_MATERIALS: frozenset({ApplicationStatus.RECEIVED}),
+    ApplicationAction.EXTEND: frozenset({ApplicationStatus.ACCEPTED}),
 }
 # Staff who may act at all on some application (the console's doors for the POST routes).
 ACTING_ROLES = frozenset().union(*ROLES.values())
@@ -58,7 +62,9 @@ def application_actions(
     return frozenset(
         action
         for action in ApplicationAction
-        if _holds_role(principal, action) and application.status in FROM_STATES[action]
+        if _holds_role(principal, action)
+        and application.status in FROM_STATES[action]
+        and not (action == ApplicationAction.EXTEND and application.extended_at is not None)
     )
 
 
@@ -79,6 +85,8 @@ def ensure_application_action(
         return
     ensure_may(principal, action)
     ensure_jurisdiction(principal, application.township_code, hide=True)
+    if action == ApplicationAction.EXTEND and application.extended_at is not None:
+        raise Conflict("审核期限只能延长一次，已经延长过", type_slug="already-extended")
     raise Conflict(
         f"该申请当前为“{STATUS_LABELS[application.status]}”，不能进行此操作",
         type_slug="invalid-state",

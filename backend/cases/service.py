@@ -6,6 +6,7 @@ import json
 import re
 import uuid
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -35,6 +36,7 @@ from backend.notify.service import queue_notice
 from backend.numbering import fingerprint, next_number
 from backend.people.identity import person_index
 from backend.uploads import CappedUpload
+from backend.workdays import WorkCalendar
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 ID_PURPOSE = "application.person.id"
@@ -366,8 +368,12 @@ async def _act(
     action: str,
     message: str,
     extra: dict[str, Any],
+    changes: Callable[[Application, datetime], dict[str, Any]] | None = None,
 ) -> Application:
-    """Move an application on one version, with its timeline line, audit row and notice."""
+    """Move an application on one version, with its timeline line, audit row and notice.
+
+    `changes` sets further fields on the locked row and returns them for the audit row.
+    """
     ensure_may(principal, act)
     async with in_transaction() as conn:
         application = (
@@ -382,7 +388,11 @@ async def _act(
         before = {"status": application.status.value, "version": application.version}
         application.status = to
         application.version += 1
-        await application.save(using_db=conn, update_fields=["status", "version", "updated_at"])
+        changed = changes(application, datetime.now(UTC)) if changes else {}
+        extra = extra | {k: _audit_value(v) for k, v in changed.items()}
+        await application.save(
+            using_db=conn, update_fields=["status", "version", "updated_at", *changed]
+        )
         event = await ApplicationEvent.create(
             application=application,
             kind=to.value,
@@ -416,10 +426,44 @@ async def _act(
     return application
 
 
+def _audit_value(value: Any) -> Any:
+    return value.astimezone(UTC).isoformat() if isinstance(value, datetime) else value
+
+
+@dataclass(frozen=True)
+class DecisionClock:
+    """How long a decision may take: working days from acceptance, and once extended."""
+
+    calendar: WorkCalendar
+    working_days: int = 30
+    extended_working_days: int = 45
+
+    def due(self, accepted_at: datetime, *, extended: bool = False) -> datetime:
+        """The end of the last working day of the decision."""
+        days = self.extended_working_days if extended else self.working_days
+        return self.calendar.add_working_days(accepted_at, days)
+
+    def left(self, application: Application, now: datetime) -> int | None:
+        """Working days left until the decision is due (negative once overdue)."""
+        if application.decision_due_at is None:
+            return None
+        return self.calendar.working_days_left(now, application.decision_due_at)
+
+
 async def accept_application(
-    *, principal: Principal, application_id: uuid.UUID, expected_version: int
+    *,
+    principal: Principal,
+    application_id: uuid.UUID,
+    expected_version: int,
+    clock: DecisionClock,
 ) -> Application:
     """The window accepts an application: the 30-working-day review starts."""
+
+    def start(application: Application, now: datetime) -> dict[str, Any]:
+        application.accepted_at = now
+        application.decision_due_at = clock.due(now)
+        return {"accepted_at": now, "decision_due_at": application.decision_due_at}
+
     return await _act(
         principal=principal,
         application_id=application_id,
@@ -429,6 +473,56 @@ async def accept_application(
         action="application.accept",
         message="窗口已受理您的申请，将入户调查并核对家庭经济状况",
         extra={},
+        changes=start,
+    )
+
+
+EXTENSION_REASON_MAX = 200
+
+
+async def extend_deadline(
+    *,
+    principal: Principal,
+    application_id: uuid.UUID,
+    expected_version: int,
+    reason: str,
+    clock: DecisionClock,
+) -> Application:
+    """The township head extends the decision once, to 45 working days, with a reason."""
+    text = reason.strip()
+    if len(text) < 4:
+        raise ValidationFailed(
+            "请写明延期的理由（至少 4 个字），申请人会看到",
+            errors=[{"field": "reason", "message": "必填项"}],
+        )
+    if len(text) > EXTENSION_REASON_MAX:
+        raise ValidationFailed(
+            f"延期理由不能超过 {EXTENSION_REASON_MAX} 个字",
+            errors=[{"field": "reason", "message": "内容太长"}],
+        )
+
+    def extend(application: Application, now: datetime) -> dict[str, Any]:
+        # Counted from acceptance: the extension lengthens the one limit, it does not restart it.
+        assert application.accepted_at is not None  # the policy allows only accepted cases
+        application.decision_due_at = clock.due(application.accepted_at, extended=True)
+        application.extended_at = now
+        application.extension_reason = text
+        return {
+            "decision_due_at": application.decision_due_at,
+            "extended_at": now,
+            "extension_reason": text,
+        }
+
+    return await _act(
+        principal=principal,
+        application_id=application_id,
+        expected_version=expected_version,
+        act=ApplicationAction.EXTEND,
+        to=ApplicationStatus.ACCEPTED,
+        action="application.extend",
+        message=f"审核期限延长至 {clock.extended_working_days} 个工作日（理由：{text}）",
+        extra={},
+        changes=extend,
     )
 
 

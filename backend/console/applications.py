@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
 from typing import Any
 
 from sanic import Request
@@ -31,6 +32,7 @@ from backend.intake.policy import allowed_actions
 APPLICATION_DONE_MESSAGES = {
     "accept": "已受理该申请",
     "request-materials": "已一次性告知申请人需补充的材料",
+    "extend": "已延长审核期限",
 }
 APPLICATION_PAGE_SIZE = 100
 APPLICATION_NOT_FOUND = "找不到该申请，或不在您的管辖范围内"
@@ -79,6 +81,7 @@ async def applications(request: Request, principal: Principal) -> HTTPResponse:
         if principal.jurisdiction and len(principal.jurisdiction) < 9
         else {}
     )
+    clock, now = app_context(request).decision_clock, datetime.now(UTC)
     return render(
         request,
         "applications.html",
@@ -91,6 +94,7 @@ async def applications(request: Request, principal: Principal) -> HTTPResponse:
                 "source_label": show.APPLICATION_SOURCE_LABELS.get(a.source, a.source),
                 "status_label": case_labels.STATUS_LABELS.get(a.status, a.status),
                 "township": townships.get(a.township_code, a.township_code),
+                "clock": show.decision_clock(a, clock, now),
             }
             for a in rows
         ],
@@ -141,6 +145,9 @@ async def _application_context(
     assets = application.assets or {}
     return {
         "application": application,
+        "clock": show.decision_clock(
+            application, app_context(request).decision_clock, datetime.now(UTC)
+        ),
         "category_label": case_labels.category_label(application.category),
         "status_label": case_labels.STATUS_LABELS.get(application.status, application.status),
         "source_label": show.APPLICATION_SOURCE_LABELS.get(application.source, application.source),
@@ -170,7 +177,20 @@ async def _accept_application(
     request: Request, p: Principal, application_id: uuid.UUID, v: int
 ) -> Application:
     return await cases_service.accept_application(
-        principal=p, application_id=application_id, expected_version=v
+        principal=p,
+        application_id=application_id,
+        expected_version=v,
+        clock=app_context(request).decision_clock,
+    )
+
+
+async def _extend(request: Request, p: Principal, application_id: uuid.UUID, v: int) -> Application:
+    return await cases_service.extend_deadline(
+        principal=p,
+        application_id=application_id,
+        expected_version=v,
+        reason=form_value(request, "reason"),
+        clock=app_context(request).decision_clock,
     )
 
 
@@ -189,6 +209,7 @@ async def _request_materials(
 APPLICATION_ACTIONS: dict[str, tuple[ApplicationAction, Action]] = {
     "accept": (ApplicationAction.ACCEPT, _accept_application),
     "request-materials": (ApplicationAction.REQUEST_MATERIALS, _request_materials),
+    "extend": (ApplicationAction.EXTEND, _extend),
 }
 # The door of the action route: staff whose role may take one of them on some application.
 ACTING_ROLES = frozenset().union(*(APPLICATION_ROLES[a] for a, _ in APPLICATION_ACTIONS.values()))

@@ -7,11 +7,13 @@ from __future__ import annotations
 
 from datetime import datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sanic import Request
 
 from backend.accounts.models import ROLE_LABELS
-from backend.cases.models import ApplicationDocument, ApplicationSource
+from backend.cases.models import Application, ApplicationDocument, ApplicationSource
+from backend.cases.service import DecisionClock
 from backend.console.pages import PHOTO_LINK_TTL
 from backend.context import app_context
 from backend.crypto import PiiCipher, mask_id_number, mask_phone
@@ -45,6 +47,9 @@ APPLICATION_SOURCE_LABELS = {
     ApplicationSource.RESIDENT: "居民小程序",
     ApplicationSource.WINDOW: "窗口代为申请",
 }
+
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")
 
 
 def is_overdue(lead: Lead, now: datetime) -> bool:
@@ -136,3 +141,27 @@ def actor(label: str) -> str:
         return f"申请人（{name}）" if name else "申请人"
     known = {r.value: text for r, text in ROLE_LABELS.items()}.get(role)
     return f"{known} {name}" if known else label
+
+
+def decision_clock(
+    application: Application, clock: DecisionClock, now: datetime
+) -> dict[str, Any] | None:
+    """The decision's deadline in words: due date, working days left, overdue, extension."""
+    if application.decision_due_at is None:
+        return None
+    left = clock.left(application, now) or 0
+    overdue = now > application.decision_due_at
+    if overdue:
+        text = f"已超期 {max(-left, 0)} 个工作日" if left < 0 else "今天到期，已超时"
+    elif left == 0:
+        text = "今天到期"
+    else:
+        text = f"剩余 {left} 个工作日"
+    return {
+        "due": application.decision_due_at.astimezone(SHANGHAI).strftime("%Y-%m-%d"),
+        "left": left,
+        "overdue": overdue,
+        "text": text,
+        "extended": application.extended_at is not None,
+        "reason": application.extension_reason,
+    }

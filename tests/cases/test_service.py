@@ -10,9 +10,11 @@ import pytest
 from backend.accounts.service import load_principal
 from backend.cases import service as cases
 from backend.cases.models import Application, ApplicationStatus
+from backend.cases.service import DecisionClock
 from backend.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from backend.integrity.models import AuditEvent
 from backend.notify.models import Notice
+from backend.workdays import WorkCalendar
 from tests.factories import make_user
 from tests.mp.conftest import (  # noqa: F401
     application_body,
@@ -22,6 +24,8 @@ from tests.mp.conftest import (  # noqa: F401
     resident,
     settings,
 )
+
+CLOCK = DecisionClock(calendar=WorkCalendar())
 
 
 async def _principal(username: str, role: str, jurisdiction: str):  # type: ignore[no-untyped-def]
@@ -39,7 +43,7 @@ async def application(client: httpx.AsyncClient, resident: dict) -> Application:
 async def test_accept_writes_timeline_audit_and_a_notice(application: Application) -> None:
     clerk_p = await _principal("c1", "window_clerk", "330523001")
     done = await cases.accept_application(
-        principal=clerk_p, application_id=application.id, expected_version=1
+        clock=CLOCK, principal=clerk_p, application_id=application.id, expected_version=1
     )
     assert (done.status, done.version) == (ApplicationStatus.ACCEPTED, 2)
     audit = await AuditEvent.get(action="application.accept", entity_id=str(application.id))
@@ -52,17 +56,17 @@ async def test_refusals_change_nothing(application: Application) -> None:
     other_township = await _principal("c2", "window_clerk", "330523002")
     with pytest.raises(NotFound):
         await cases.accept_application(
-            principal=other_township, application_id=application.id, expected_version=1
+            clock=CLOCK, principal=other_township, application_id=application.id, expected_version=1
         )
     investigator = await _principal("i1", "investigator", "330523001")
     with pytest.raises(Forbidden):
         await cases.accept_application(
-            principal=investigator, application_id=application.id, expected_version=1
+            clock=CLOCK, principal=investigator, application_id=application.id, expected_version=1
         )
     clerk_p = await _principal("c3", "window_clerk", "330523001")
     with pytest.raises(Conflict):
         await cases.accept_application(
-            principal=clerk_p, application_id=application.id, expected_version=7
+            clock=CLOCK, principal=clerk_p, application_id=application.id, expected_version=7
         )
     with pytest.raises(ValidationFailed):
         await cases.request_materials(
@@ -70,13 +74,13 @@ async def test_refusals_change_nothing(application: Application) -> None:
         )
     with pytest.raises(NotFound):
         await cases.accept_application(
-            principal=clerk_p, application_id=uuid.uuid4(), expected_version=1
+            clock=CLOCK, principal=clerk_p, application_id=uuid.uuid4(), expected_version=1
         )
     fresh = await Application.get(id=application.id)
     assert (fresh.status, fresh.version) == (ApplicationStatus.RECEIVED, 1)
     assert not await Notice.all().exists()
     await cases.accept_application(
-        principal=clerk_p, application_id=application.id, expected_version=1
+        clock=CLOCK, principal=clerk_p, application_id=application.id, expected_version=1
     )
     with pytest.raises(Conflict, match="不能进行此操作"):
         await cases.request_materials(

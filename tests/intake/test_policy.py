@@ -29,10 +29,12 @@ from backend.accounts.models import Role, UserKind
 from backend.accounts.service import load_principal
 from backend.cases import service as cases_service
 from backend.cases.models import Application, ApplicationStatus
+from backend.cases.service import DecisionClock
 from backend.errors import Conflict, Forbidden, NotFound
 from backend.intake import triage
 from backend.intake.models import Lead, LeadSource, LeadStatus
 from backend.intake.policy import allowed_actions
+from backend.workdays import WorkCalendar
 from tests.console import conftest as console_fixtures
 from tests.console.conftest import signed_in
 from tests.factories import make_user
@@ -143,6 +145,8 @@ VISIT_ONLY: dict[str, set[str]] = {
     MERGED: set(),
     CLOSED: set(),
 }
+
+CLOCK = DecisionClock(calendar=WorkCalendar())
 
 
 def staff(role: Role, jurisdiction: str) -> Principal:
@@ -273,12 +277,15 @@ AT_WINDOW = {
     "accepted": set(),
     "refused": set(),
 }
+# Only the township head extends the decision's limit, once, on an accepted case (DOMAIN: the
+# township head may extend 30 working days to 45 with a reason).
+AT_WINDOW_HEAD = AT_WINDOW | {"accepted": {"extend"}}
 NO_APPLICATION_ACTIONS = {s: set() for s in APPLICATION_STATUSES}
 APPLICATION_CASES: list[tuple[str, Principal, str, dict[str, set[str]]]] = [
     ("clerk", staff(Role.WINDOW_CLERK, DIPU), DIPU, AT_WINDOW),
     ("clerk, other township", staff(Role.WINDOW_CLERK, DIPU), CHANGSHUO, NO_APPLICATION_ACTIONS),
-    ("township head", staff(Role.TOWNSHIP_HEAD, DIPU), DIPU, AT_WINDOW),
-    ("admin", staff(Role.ADMIN, "330523"), DIPU, AT_WINDOW),
+    ("township head", staff(Role.TOWNSHIP_HEAD, DIPU), DIPU, AT_WINDOW_HEAD),
+    ("admin", staff(Role.ADMIN, "330523"), DIPU, AT_WINDOW_HEAD),
     ("admin, other county", staff(Role.ADMIN, "330522"), DIPU, NO_APPLICATION_ACTIONS),
     ("county approver", staff(Role.COUNTY_APPROVER, "330523"), DIPU, NO_APPLICATION_ACTIONS),
     ("investigator", staff(Role.INVESTIGATOR, DIPU), DIPU, NO_APPLICATION_ACTIONS),
@@ -420,11 +427,11 @@ async def test_application_buttons_and_refusals(
     assert door.status_code == 403
     with pytest.raises(Forbidden):
         await cases_service.accept_application(
-            principal=approver, application_id=row.id, expected_version=1
+            clock=CLOCK, principal=approver, application_id=row.id, expected_version=1
         )
     with pytest.raises(NotFound):
         await cases_service.accept_application(
-            principal=other, application_id=row.id, expected_version=1
+            clock=CLOCK, principal=other, application_id=row.id, expected_version=1
         )
 
     csrf = await sign_in_as(console, "a_clerk")

@@ -10,11 +10,15 @@ import httpx
 from backend.accounts.service import load_principal
 from backend.cases import service as cases
 from backend.cases.models import Application, ApplicationDocument, ApplicationSource
+from backend.cases.service import DecisionClock
 from backend.integrity.models import AuditEvent
+from backend.workdays import WorkCalendar
 from tests.intake.conftest import photos_dir
 from tests.mp.conftest import ID_A, ID_B, application_body
 
 CHANGSHUO_VILLAGE = "330523002001"
+
+CLOCK = DecisionClock(calendar=WorkCalendar())
 
 
 async def test_application_goes_to_the_hukou_township_with_ids_masked(
@@ -229,7 +233,7 @@ async def test_clerk_accepts_and_the_resident_reads_it(
     assert shown["status_label"] == "需要补充材料"
     assert "银行流水" in shown["timeline"][-1]["message"]
     await cases.accept_application(
-        principal=principal, application_id=uuid.UUID(item["id"]), expected_version=2
+        clock=CLOCK, principal=principal, application_id=uuid.UUID(item["id"]), expected_version=2
     )
     shown = (await client.get(f"/mp/v1/applications/{item['id']}", headers=resident)).json()
     assert shown["status"] == "accepted"

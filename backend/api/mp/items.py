@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Awaitable, Callable
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from sanic import Blueprint, Request
@@ -165,6 +165,15 @@ async def application_out(request: Request, application: Application) -> dict[st
         "category_label": case_labels.category_label(application.category),
         "status": application.status.value,
         "status_label": case_labels.STATUS_LABELS.get(application.status, application.status.value),
+        # The decision's deadline once accepted (30 working days, 45 when extended).
+        "decision_due_at": (
+            application.decision_due_at.isoformat() if application.decision_due_at else None
+        ),
+        "working_days_left": app_context(request).decision_clock.left(
+            application, datetime.now(UTC)
+        ),
+        "deadline_extended": application.extended_at is not None,
+        "extension_reason": application.extension_reason or None,
         "on_behalf": application.on_behalf,
         "township": township,
         "window": window,
