@@ -1,4 +1,4 @@
-"""The `yimen` command: migrate, import, users, demo data, serve."""
+"""The `yimen` command: migrate, import, users, demo data, the mini-program status list, serve."""
 
 from __future__ import annotations
 
@@ -81,6 +81,14 @@ def migrate() -> None:
     settings = _settings()
     asyncio.run(run_migrations(settings))
     click.echo("数据库迁移完成")
+
+
+@main.command("mp-statuses")
+def mp_statuses() -> None:
+    """打印小程序状态清单 (docs/mp-statuses.json: every status /mp/v1 sends, with its label)."""
+    from backend.api.mp.statuses import render
+
+    click.echo(render(), nl=False)
 
 
 @main.command("grant-app-role")

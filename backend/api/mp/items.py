@@ -14,6 +14,7 @@ from sanic_ext import openapi
 from backend.accounts.authz import Principal
 from backend.accounts.models import UserKind
 from backend.api.mp.schemas import ConsentIn, ItemsQuery
+from backend.api.mp.statuses import application_status_label, help_status_label
 from backend.cases import labels as case_labels
 from backend.cases import service as cases
 from backend.cases.models import Application
@@ -24,7 +25,7 @@ from backend.errors import NotFound, ValidationFailed
 from backend.geo.service import get_division
 from backend.guard import protected
 from backend.intake import service as intake
-from backend.intake.labels import PHOTO_STATUS_LABELS, SENDER_STATUS_LABELS, hardship_labels
+from backend.intake.labels import PHOTO_STATUS_LABELS, hardship_labels
 from backend.intake.models import Lead, LeadSource
 from backend.intake.schemas import HelpRequestIn
 from backend.logs import get_logger
@@ -109,7 +110,7 @@ async def help_out(request: Request, lead: Lead) -> dict[str, Any]:
         "number": lead.number,
         "kind": "help",
         "status": lead.status.value,
-        "status_label": SENDER_STATUS_LABELS.get(lead.status, lead.status.value),
+        "status_label": help_status_label(lead.status),
         "for_self": lead.for_self,
         "urgent": lead.urgent,
         "township": township,
@@ -164,7 +165,7 @@ async def application_out(request: Request, application: Application) -> dict[st
         "category": application.category,
         "category_label": case_labels.category_label(application.category),
         "status": application.status.value,
-        "status_label": case_labels.STATUS_LABELS.get(application.status, application.status.value),
+        "status_label": application_status_label(application.status),
         # The decision's deadline once accepted (30 working days, 45 when extended).
         "decision_due_at": (
             application.decision_due_at.isoformat() if application.decision_due_at else None
@@ -391,7 +392,7 @@ async def list_items(request: Request, principal: Principal) -> HTTPResponse:
                     if lead.description == intake.QUICK_HELP_DESCRIPTION
                     else ("为自己求助" if lead.for_self else f"为{lead.subject_name}求助"),
                     "status": lead.status.value,
-                    "status_label": SENDER_STATUS_LABELS.get(lead.status, lead.status.value),
+                    "status_label": help_status_label(lead.status),
                     "created_at": lead.created_at.isoformat(),
                     "updated_at": lead.updated_at.isoformat(),
                 },
@@ -408,9 +409,7 @@ async def list_items(request: Request, principal: Principal) -> HTTPResponse:
                     "number": app_row.number,
                     "title": f"{case_labels.category_label(app_row.category)}申请",
                     "status": app_row.status.value,
-                    "status_label": case_labels.STATUS_LABELS.get(
-                        app_row.status, app_row.status.value
-                    ),
+                    "status_label": application_status_label(app_row.status),
                     "created_at": app_row.created_at.isoformat(),
                     "updated_at": app_row.updated_at.isoformat(),
                 },

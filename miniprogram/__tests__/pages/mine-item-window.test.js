@@ -3,6 +3,7 @@ const { loadPage } = require('../helpers/page-harness');
 const config = require('../../utils/config');
 const mine = require('../../pages/mine/logic');
 const item = require('../../resident/item/logic');
+const { STATUS_TEXTS } = require('../../utils/statuses');
 const windowLogic = require('../../resident/window/logic');
 
 config.RETRY.baseDelayMs = 0;
@@ -99,22 +100,22 @@ describe('事项详情', () => {
     control.respond(() => ({
       statusCode: 200,
       data: ITEM('a1', 'application', {
-        category_label: '最低生活保障', status: 'publicizing', status_label: '公示中',
+        category_label: '最低生活保障', status: 'materials_requested', status_label: '需要补充材料',
         window: { name: '递铺街道社会救助窗口', address: '递铺街道胜利西路 1 号', phone: '0572-5123456' },
         applicant: { name: '李四', id_number: '330523********1234' },
         timeline: [
           { at: '2026-05-01T01:00:00Z', kind: 'received', message: '窗口已受理您的申请' },
-          { at: '2026-05-08T01:00:00Z', kind: 'publicized', message: '在古城村公示 7 天' },
+          { at: '2026-05-08T01:00:00Z', kind: 'materials_requested', message: '请补充以下材料：户口簿复印件' },
         ],
       }),
     }));
     const page = loadPage('resident/item').render({ kind: 'application', id: 'a1' });
     await settle(6);
     expect(urlPath(control.requests[0])).toBe('/mp/v1/applications/a1');
-    expect(page.querySelector('.item__status').dom.textContent).toBe('现在：公示中');
-    expect(page.querySelector('.item__next').dom.textContent).toBe(item.NEXT_STEP.publicizing);
+    expect(page.querySelector('.item__status').dom.textContent).toBe('现在：需要补充材料');
+    expect(page.querySelector('.item__next').dom.textContent).toBe(STATUS_TEXTS.application.materials_requested.next);
     const timeline = page.querySelector('.item__timeline');
-    expect(timeline.querySelectorAll('.timeline__text').map((n) => n.dom.textContent)).toEqual(['最新：在古城村公示 7 天', '窗口已受理您的申请']);
+    expect(timeline.querySelectorAll('.timeline__text').map((n) => n.dom.textContent)).toEqual(['最新：请补充以下材料：户口簿复印件', '窗口已受理您的申请']);
     page.querySelector('.btn--primary').dispatchEvent('tap');
     await settle(2);
     expect(control.calls.phone).toEqual(['0572-5123456']);

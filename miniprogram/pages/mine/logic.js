@@ -1,5 +1,6 @@
 // 我的: my help requests and applications, newest first, in cursor pages.
 const { formatShanghai } = require('../../utils/time');
+const { statusLabel } = require('../../utils/statuses');
 
 const KIND_LABELS = { help: '求助', application: '申请' };
 const PAGE_SIZE = 20;
@@ -12,7 +13,7 @@ function itemRow(item) {
     kindLabel: KIND_LABELS[item.kind] || '事项',
     title: item.title || KIND_LABELS[item.kind] || '事项',
     number: item.number || '',
-    statusLabel: item.status_label || '',
+    statusLabel: statusLabel(item),
     updated: formatShanghai(item.updated_at || item.created_at),
     url: `/resident/item/index?kind=${item.kind}&id=${item.id}`,
   };

@@ -1,23 +1,8 @@
 // Item detail: one help request or application, its status in plain words and its timeline.
 const { formatShanghai } = require('../../utils/time');
+const { statusText, statusLabel } = require('../../utils/statuses');
 
 const PATHS = { help: '/help-requests', application: '/applications' };
-
-// A sentence on what happens next, by status; the server's status_label is shown beside it.
-const NEXT_STEP = {
-  received: '窗口已经收到，工作人员会尽快和您联系。',
-  acknowledged: '窗口已确认，工作人员正在安排。',
-  assigned: '已有工作人员负责，会和您联系或上门了解情况。',
-  visiting: '工作人员会上门了解情况，请保持电话畅通。',
-  investigating: '正在调查核实家庭情况，请耐心等待。',
-  referred: '已转给负责的部门办理，窗口会跟进结果。',
-  publicizing: '正在村（社区）公示，公示期 7 天。',
-  approved: '已经批准，救助金一般从下个月开始发放。',
-  rejected: '没有通过。窗口会书面告诉您原因，您可以申请复核。',
-  closed: '这件事已经办结。',
-  converted: '已转为正式申请办理。',
-  merged: '和同一件事合并办理了。',
-};
 
 function detailPath(kind, id) {
   const base = PATHS[kind];
@@ -51,8 +36,8 @@ function detailView(item) {
     title: item.kind === 'application' ? `${item.category_label || ''}申请` : (item.urgent ? '紧急求助' : '求助'),
     kindLabel,
     number: item.number || '',
-    statusLabel: item.status_label || '',
-    nextStep: NEXT_STEP[item.status] || '',
+    statusLabel: statusLabel(item),
+    nextStep: statusText(item.kind, item.status).next,
     township: (item.township && item.township.name) || '',
     window: item.window || null,
     rows: personRows(item),
@@ -60,4 +45,4 @@ function detailView(item) {
   };
 }
 
-module.exports = { detailPath, detailView, NEXT_STEP };
+module.exports = { detailPath, detailView };
