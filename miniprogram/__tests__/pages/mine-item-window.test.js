@@ -121,6 +121,28 @@ describe('事项详情', () => {
     expect(control.calls.phone).toEqual(['0572-5123456']);
   });
 
+  test('an accepted application shows its deadline and the working days left', async () => {
+    control.respond(() => ({
+      statusCode: 200,
+      data: ITEM('a2', 'application', {
+        category_label: '最低生活保障', status: 'accepted', status_label: '已受理',
+        // 17:30 in Shanghai on 13 November 2026.
+        decision_due_at: '2026-11-13T09:30:00+00:00', working_days_left: 12,
+        deadline_extended: false, extension_reason: null,
+        timeline: [],
+      }),
+    }));
+    const page = loadPage('resident/item').render({ kind: 'application', id: 'a2' });
+    await settle(6);
+    expect(page.querySelector('.item__deadline').dom.textContent).toBe('审核期限：2026年11月13日，还有 12 个工作日');
+    expect(item.deadlineText({ kind: 'application', decision_due_at: '2026-11-13T09:30:00+00:00', working_days_left: -2, deadline_extended: true, extension_reason: '需两地核实' }))
+      .toBe('审核期限已过（2026年11月13日），可打电话问窗口进度。已延长期限，理由：需两地核实');
+    expect(item.deadlineText({ kind: 'application', decision_due_at: '2026-11-13T09:30:00+00:00', working_days_left: 0 }))
+      .toBe('审核期限：今天（2026年11月13日）');
+    expect(item.deadlineText({ kind: 'help', decision_due_at: '2026-11-13T09:30:00+00:00' })).toBe('');
+    expect(item.deadlineText({ kind: 'application', decision_due_at: null })).toBe('');
+  });
+
   test('another resident\'s item (404) reads as not found', async () => {
     control.respond(() => ({ statusCode: 404, data: { title: '没有找到', detail: '没有找到这条记录', status: 404 } }));
     const page = loadPage('resident/item').render({ kind: 'help', id: 'zz' });

@@ -30,6 +30,20 @@ function personRows(item) {
   return rows;
 }
 
+// The decision's deadline in plain words (applications, once the window has accepted them).
+function deadlineText(item) {
+  if (item.kind !== 'application' || !item.decision_due_at) return '';
+  const left = item.working_days_left;
+  const day = formatShanghai(item.decision_due_at).replace(/\s.*$/, '');
+  let text;
+  if (typeof left !== 'number') text = `审核期限：${day}`;
+  else if (left > 0) text = `审核期限：${day}，还有 ${left} 个工作日`;
+  else if (left === 0) text = `审核期限：今天（${day}）`;
+  else text = `审核期限已过（${day}），可打电话问窗口进度`;
+  if (item.deadline_extended) text += `。已延长期限${item.extension_reason ? `，理由：${item.extension_reason}` : ''}`;
+  return text;
+}
+
 function detailView(item) {
   const kindLabel = item.kind === 'application' ? '申请' : '求助';
   return {
@@ -38,6 +52,7 @@ function detailView(item) {
     number: item.number || '',
     statusLabel: statusLabel(item),
     nextStep: statusText(item.kind, item.status).next,
+    deadline: deadlineText(item),
     township: (item.township && item.township.name) || '',
     window: item.window || null,
     rows: personRows(item),
@@ -45,4 +60,4 @@ function detailView(item) {
   };
 }
 
-module.exports = { detailPath, detailView };
+module.exports = { detailPath, detailView, deadlineText };
