@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from tortoise import connections
 from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.exceptions import IntegrityError
 from tortoise.expressions import Q, RawSQL
@@ -316,16 +317,74 @@ def _scope(principal: Principal) -> Q:
     return Q(township_code__startswith=jurisdiction)
 
 
+# Accepted and not yet decided: the cases whose decision clock runs.
+AWAITING_DECISION = (ApplicationStatus.ACCEPTED,)
+
+
 async def list_applications_for_staff(
-    *, principal: Principal, status: str | None = None, limit: int = 100
+    *,
+    principal: Principal,
+    status: str | None = None,
+    overdue_at: datetime | None = None,
+    limit: int = 100,
 ) -> list[Application]:
-    """Applications of the caller's jurisdiction, newest first."""
+    """Applications of the caller's jurisdiction, newest first.
+
+    With overdue_at, only those awaiting a decision whose limit passed before it, the longest
+    overdue first.
+    """
     if not principal.jurisdiction:
         return []
     query = Application.filter(_scope(principal))
     if status:
         query = query.filter(status=status)
+    if overdue_at is not None:
+        query = query.filter(status__in=AWAITING_DECISION, decision_due_at__lt=overdue_at)
+        return await query.order_by("decision_due_at", "id").limit(limit)
     return await query.order_by("-created_at", "-id").limit(limit)
+
+
+@dataclass(frozen=True)
+class DecisionsDue:
+    """One township's accepted cases by their decision limit."""
+
+    township_code: str
+    overdue: int
+    due_soon: int
+
+
+async def list_decisions_due(
+    *, principal: Principal, now: datetime, soon: datetime
+) -> list[DecisionsDue]:
+    """Per township of the caller's jurisdiction: cases past their limit, and due by `soon`.
+
+    The township head sees their township's; the county's approvers and supervisors see every
+    township of the county, so an overdue case reaches them too.
+    """
+    if not principal.jurisdiction:
+        return []
+    rows = await connections.get("default").execute_query_dict(
+        "SELECT township_code, "
+        "count(*) FILTER (WHERE decision_due_at < $2) AS overdue, "
+        "count(*) FILTER (WHERE decision_due_at >= $2 AND decision_due_at <= $3) AS due_soon "
+        "FROM cases_application WHERE township_code LIKE $1 AND status = ANY($4) "
+        "AND decision_due_at IS NOT NULL GROUP BY township_code ORDER BY township_code",
+        [
+            _like_prefix(principal.jurisdiction),
+            now,
+            soon,
+            [s.value for s in AWAITING_DECISION],
+        ],
+    )
+    return [
+        DecisionsDue(str(r["township_code"]), int(r["overdue"]), int(r["due_soon"]))
+        for r in rows
+        if r["overdue"] or r["due_soon"]
+    ]
+
+
+def _like_prefix(prefix: str) -> str:
+    return prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
 
 
 async def list_applications_of_person(

@@ -61,12 +61,14 @@ def _application_status(value: str) -> str | None:
 async def applications(request: Request, principal: Principal) -> HTTPResponse:
     """The applications of the caller's jurisdiction, newest first, with a status filter."""
     status_filter = (request.args.get("status") or "").strip()[:32]
+    overdue_only = request.args.get("overdue") == "1"
     error = None
     rows: list[Application] = []
     try:
         rows = await cases_service.list_applications_for_staff(
             principal=principal,
             status=_application_status(status_filter),
+            overdue_at=datetime.now(UTC) if overdue_only else None,
             limit=APPLICATION_PAGE_SIZE,
         )
     except ValidationFailed as problem:
@@ -99,6 +101,7 @@ async def applications(request: Request, principal: Principal) -> HTTPResponse:
             for a in rows
         ],
         status_filter=status_filter,
+        overdue_only=overdue_only,
         status_labels=case_labels.STATUS_LABELS,
         show_township=bool(townships),
         page_size=APPLICATION_PAGE_SIZE,
