@@ -12,8 +12,9 @@ from backend.people.identity import normalise_id_number
 from backend.people.phones import normalise_phone
 from backend.validation import FieldProblem
 
-# What residents may apply for (社会力量参与 is not an application of one's own).
-RESIDENT_CATEGORIES = (
+# What may be applied for, by a resident or by the window for a household (社会力量参与 is how
+# charities and volunteers take part, not a category of assistance anyone applies for).
+APPLICATION_CATEGORIES = (
     "dibao",
     "tekun",
     "linshi",

@@ -18,6 +18,7 @@ from sanic.response import HTTPResponse, json, redirect
 from backend.accounts import service as accounts_service
 from backend.accounts.authz import Principal, covers
 from backend.cases import labels as case_labels
+from backend.cases.schemas import APPLICATION_CATEGORIES
 from backend.console import presenters as show
 from backend.console.pages import (
     bp,
@@ -259,7 +260,8 @@ async def _lead_context(
             if LeadAction.TRANSFER in actions
             else []
         ),
-        "categories": {k: v[0] for k, v in CATEGORIES.items()},
+        # What the window may apply for on the household's behalf (not 社会力量参与).
+        "categories": {k: CATEGORIES[k][0] for k in APPLICATION_CATEGORIES},
         "departments": {k: v[0] for k, v in DEPARTMENTS.items()},
         "close_reasons": lead_labels.CLOSE_REASON_LABELS,
         "default_due": (now.astimezone(SHANGHAI).date() + timedelta(days=10)).isoformat(),

@@ -44,6 +44,7 @@ from backend.accounts.authz import Principal, covers, ensure_jurisdiction, ensur
 from backend.accounts.models import Role, User, UserKind
 from backend.cases import service as cases_service
 from backend.cases.models import Application
+from backend.cases.schemas import APPLICATION_CATEGORIES
 from backend.crypto import PiiCipher
 from backend.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from backend.geo.models import Division, Level
@@ -790,9 +791,11 @@ async def convert_lead(
 ) -> Lead:
     """Turn a lead into a received application of a category at its window (代为申请)."""
     ensure_may(principal, LeadAction.CONVERT)
-    if category not in CATEGORIES:
+    if category not in APPLICATION_CATEGORIES:
         raise ValidationFailed(
-            f"未知救助类别 {category}",
+            f"{CATEGORIES[category][0]}不是救助申请的类别，请选择一个救助类别"
+            if category in CATEGORIES
+            else f"未知救助类别 {category}",
             errors=[{"field": "category", "message": "不是允许的取值"}],
         )
     # Refuse what can be refused before taking a number: a refused action writes nothing.

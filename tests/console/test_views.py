@@ -556,6 +556,10 @@ async def test_merge_convert_refer_reach_the_sender(
     assert referred.status_code == 303, referred.text
     page = (await console.get(f"/console/leads/{b['id']}")).text
     assert "医疗保障" in page and 'data-referral="yibao"' in page
+    offered = (await console.get(f"/console/leads/{c['id']}")).text
+    convert_form = offered[offered.index('action="/console/leads/' + c["id"] + '/convert"') :]
+    convert_form = convert_form[: convert_form.index("</form>")]
+    assert 'value="linshi"' in convert_form and 'value="shehui"' not in convert_form
     converted = await console.post(
         f"/console/leads/{c['id']}/convert",
         data={"csrf_token": csrf, "version": "1", "category": "linshi"},

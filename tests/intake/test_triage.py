@@ -567,6 +567,13 @@ async def test_convert_files_an_application(
         triage.convert_lead(principal=clerk, lead_id=lead_id, expected_version=1, category="car"),
         ValidationFailed,
     )
+    # 社会力量参与 is how charities take part, not a category anyone applies for.
+    await _refused(
+        triage.convert_lead(
+            principal=clerk, lead_id=lead_id, expected_version=1, category="shehui"
+        ),
+        ValidationFailed,
+    )
     converted = await triage.convert_lead(
         principal=clerk, lead_id=lead_id, expected_version=1, category="linshi"
     )

@@ -9,7 +9,7 @@ from sanic_ext import openapi
 from backend.api.mp.items import MAX_HELP_PHOTOS
 from backend.api.mp.schemas import DivisionQuery, WindowQuery
 from backend.cases.labels import category_label
-from backend.cases.schemas import RELATIONS, RESIDENT_CATEGORIES
+from backend.cases.schemas import APPLICATION_CATEGORIES, RELATIONS
 from backend.cases.service import MAX_DOCUMENTS
 from backend.context import app_context
 from backend.errors import NotFound, ValidationFailed
@@ -32,7 +32,7 @@ async def config(request: Request) -> HTTPResponse:
     return ok(
         {
             "hardship_tags": [{"key": k, "label": v} for k, v in HARDSHIP_TAGS.items()],
-            "categories": [{"key": k, "label": category_label(k)} for k in RESIDENT_CATEGORIES],
+            "categories": [{"key": k, "label": category_label(k)} for k in APPLICATION_CATEGORIES],
             "relations": [{"key": k, "label": v} for k, v in RELATIONS.items()],
             "subscribe_templates": {"status": settings.wechat_status_template or None},
             "max_photos": {"help": MAX_HELP_PHOTOS, "application": MAX_DOCUMENTS},
