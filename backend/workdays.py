@@ -46,7 +46,7 @@ class WorkCalendar:
 
         Today is not counted: due at the end of the next working day is 1; due today is 0 (the
         last day: past 17:30 it is overdue, `now > due`, though still 0); a deadline whose day
-        was two working days ago is -2.
+        was two working days ago is -2, and any day after the deadline's day is at most -1.
         """
         today = now.astimezone(SHANGHAI).date()
         last = due.astimezone(SHANGHAI).date()
@@ -56,4 +56,6 @@ class WorkCalendar:
             day += timedelta(days=1)
             if self.is_working_day(day):
                 counted += 1
-        return sign * counted
+        # Past the day, at least one: "today" is only the deadline's own day, not the weekend
+        # or holiday after it.
+        return counted if sign > 0 else -max(counted, 1)

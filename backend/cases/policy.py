@@ -6,11 +6,12 @@ jurisdiction and the application's state. The cases service refuses anything not
 
     accept              window clerk, township head (admin): received or materials requested
     request_materials   window clerk, township head (admin): received
-    extend              township head (admin): accepted, not extended before (once, to 45 days)
+    extend              township head (admin): accepted, not extended before, limit not passed
 """
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from enum import StrEnum
 
 from backend.accounts.authz import Principal, covers, ensure_jurisdiction, ensure_role
@@ -64,7 +65,18 @@ def application_actions(
         for action in ApplicationAction
         if _holds_role(principal, action)
         and application.status in FROM_STATES[action]
-        and not (action == ApplicationAction.EXTEND and application.extended_at is not None)
+        and not (action == ApplicationAction.EXTEND and not _extendable(application))
+    )
+
+
+def _extendable(application: Application) -> bool:
+    """Once, while the 30-day limit still runs (the law extends it within the period)."""
+    due = application.decision_due_at
+    return (
+        application.extended_at is None
+        and application.accepted_at is not None
+        and due is not None
+        and datetime.now(UTC) <= due
     )
 
 
@@ -85,8 +97,15 @@ def ensure_application_action(
         return
     ensure_may(principal, action)
     ensure_jurisdiction(principal, application.township_code, hide=True)
-    if action == ApplicationAction.EXTEND and application.extended_at is not None:
-        raise Conflict("审核期限只能延长一次，已经延长过", type_slug="already-extended")
+    if action == ApplicationAction.EXTEND and application.status in FROM_STATES[action]:
+        if application.extended_at is not None:
+            raise Conflict("审核期限只能延长一次，已经延长过", type_slug="already-extended")
+        if application.decision_due_at is None or application.accepted_at is None:
+            raise Conflict("该申请没有审核期限，不能延长", type_slug="no-deadline")
+        raise Conflict(
+            "审核期限已过，不能再延长；请尽快作出决定，超期情况已报县级",
+            type_slug="deadline-passed",
+        )
     raise Conflict(
         f"该申请当前为“{STATUS_LABELS[application.status]}”，不能进行此操作",
         type_slug="invalid-state",

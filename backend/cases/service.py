@@ -428,10 +428,14 @@ async def _act(
     message: str,
     extra: dict[str, Any],
     changes: Callable[[Application, datetime], dict[str, Any]] | None = None,
+    event_kind: str | None = None,
+    phrase: str | None = None,
+    notice_message: Callable[[Application], str] | None = None,
 ) -> Application:
     """Move an application on one version, with its timeline line, audit row and notice.
 
-    `changes` sets further fields on the locked row and returns them for the audit row.
+    `changes` sets further fields on the locked row and returns them (and whatever else the
+    audit row should hold, such as a value before the change) for the audit row.
     """
     ensure_may(principal, act)
     async with in_transaction() as conn:
@@ -450,11 +454,17 @@ async def _act(
         changed = changes(application, datetime.now(UTC)) if changes else {}
         extra = extra | {k: _audit_value(v) for k, v in changed.items()}
         await application.save(
-            using_db=conn, update_fields=["status", "version", "updated_at", *changed]
+            using_db=conn,
+            update_fields=[
+                "status",
+                "version",
+                "updated_at",
+                *(k for k in changed if k in Application._meta.fields_map),
+            ],
         )
         event = await ApplicationEvent.create(
             application=application,
-            kind=to.value,
+            kind=event_kind or to.value,
             message=message[:255],
             actor_label=principal.label,
             using_db=conn,
@@ -477,8 +487,8 @@ async def _act(
                 item_kind="application",
                 item_id=application.id,
                 number=application.number,
-                phrase=STATUS_PHRASES[to],
-                message=message,
+                phrase=phrase or STATUS_PHRASES[to],
+                message=notice_message(application) if notice_message else message,
                 at=event.at,
             )
     await kicks.notices_queued()  # committed: the resident hears now
@@ -562,16 +572,26 @@ async def extend_deadline(
 
     def extend(application: Application, now: datetime) -> dict[str, Any]:
         # Counted from acceptance: the extension lengthens the one limit, it does not restart it.
-        assert application.accepted_at is not None  # the policy allows only accepted cases
+        # The policy allows it only on an accepted case with a clock, before its limit passed.
+        if application.accepted_at is None or application.decision_due_at is None:
+            raise Conflict("该申请没有审核期限，不能延长", type_slug="no-deadline")
+        before_due = application.decision_due_at
         application.decision_due_at = clock.due(application.accepted_at, extended=True)
         application.extended_at = now
         application.extension_reason = text
         return {
             "decision_due_at": application.decision_due_at,
+            "decision_due_at_before": before_due,
             "extended_at": now,
             "extension_reason": text,
         }
 
+    def due_day(application: Application) -> str:
+        due = application.decision_due_at
+        return due.astimezone(SHANGHAI).strftime("%Y-%m-%d") if due else ""
+
+    # The reason stays with the staff (it may speak of income or illness); the applicant and
+    # whoever applied for them read that the limit was lawfully extended, and to when.
     return await _act(
         principal=principal,
         application_id=application_id,
@@ -579,9 +599,12 @@ async def extend_deadline(
         act=ApplicationAction.EXTEND,
         to=ApplicationStatus.ACCEPTED,
         action="application.extend",
-        message=f"审核期限延长至 {clock.extended_working_days} 个工作日（理由：{text}）",
+        message=f"审核期限依法延长至 {clock.extended_working_days} 个工作日",
         extra={},
         changes=extend,
+        event_kind="extended",
+        phrase="审核延期",
+        notice_message=lambda application: f"审核期限延长至{due_day(application)}",
     )
 
 

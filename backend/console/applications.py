@@ -151,6 +151,7 @@ async def _application_context(
         "clock": show.decision_clock(
             application, app_context(request).decision_clock, datetime.now(UTC)
         ),
+        "extended_days": app_context(request).decision_clock.extended_working_days,
         "category_label": case_labels.category_label(application.category),
         "status_label": case_labels.STATUS_LABELS.get(application.status, application.status),
         "source_label": show.APPLICATION_SOURCE_LABELS.get(application.source, application.source),

@@ -3,13 +3,32 @@
 from tortoise import fields, migrations
 from tortoise.migrations import operations as ops
 
+from backend.config import load_settings
+from backend.workdays import WorkCalendar
+
 
 async def forwards(apps, schema_editor) -> None:
     # AddField(db_index=True) builds no index (see 0009): written here by hand.
-    await schema_editor.client.execute_script(
+    client = schema_editor.client
+    await client.execute_script(
         'CREATE INDEX IF NOT EXISTS "idx_cases_application_decision_due" '
         'ON "cases_application" ("decision_due_at")'
     )
+    # Cases accepted before the clock existed get theirs from their first 'accepted' event,
+    # with the calendar and limit configured now, so they too count as overdue in time.
+    settings = load_settings()
+    calendar = WorkCalendar.parse(settings.holidays, settings.makeup_workdays)
+    rows = await client.execute_query_dict(
+        "SELECT a.id, min(e.at) AS at FROM cases_application a "
+        "JOIN cases_application_event e ON e.application_id = a.id AND e.kind = 'accepted' "
+        "WHERE a.status = 'accepted' AND a.accepted_at IS NULL GROUP BY a.id"
+    )
+    for row in rows:
+        due = calendar.add_working_days(row["at"], settings.decision_working_days)
+        await client.execute_query(
+            "UPDATE cases_application SET accepted_at = $2, decision_due_at = $3 WHERE id = $1",
+            [row["id"], row["at"], due],
+        )
 
 
 async def backwards(apps, schema_editor) -> None:

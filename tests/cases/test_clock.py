@@ -17,10 +17,11 @@ import pytest
 
 from backend.accounts.service import load_principal
 from backend.cases import service as cases
-from backend.cases.models import Application, ApplicationStatus
+from backend.cases.models import Application, ApplicationEvent, ApplicationStatus
 from backend.cases.service import DecisionClock
 from backend.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from backend.integrity.models import AuditEvent
+from backend.notify.models import Notice
 from backend.workdays import WorkCalendar
 from tests.factories import make_user
 from tests.mp.conftest import (  # noqa: F401
@@ -64,7 +65,8 @@ def test_working_days_left_counts_from_tomorrow_and_goes_negative() -> None:
     assert cal.working_days_left(at("2026-11-11", 9), due) == 2  # Thursday and Friday
     assert cal.working_days_left(at("2026-11-13", 9), due) == 0  # the last day
     assert cal.working_days_left(at("2026-11-13", 18), due) == 0  # past 17:30, still that day
-    assert cal.working_days_left(at("2026-11-15", 9), due) == 0  # Sunday after: none passed
+    # The Sunday after: no working day has passed, but the day has: overdue, not "today".
+    assert cal.working_days_left(at("2026-11-15", 9), due) == -1
     assert cal.working_days_left(at("2026-11-17", 9), due) == -2  # Monday and Tuesday passed
     # Across the holiday week only the two working days after it count.
     assert cal.working_days_left(at("2026-09-30", 12), at("2026-10-09", 17)) == 2
@@ -120,6 +122,19 @@ async def test_the_township_head_extends_once_with_a_reason(accepted: Applicatio
     assert done.decision_due_at.astimezone(SHANGHAI).date() == expected.astype(date)  # type: ignore[union-attr]
     audit = await AuditEvent.get(action="application.extend", entity_id=str(accepted.id))
     assert audit.after["extension_reason"] == "户籍所在地与居住地不一致，需两地核实"
+    assert (
+        audit.after["decision_due_at_before"]
+        == accepted.decision_due_at.astimezone(  # type: ignore[union-attr]
+            UTC
+        ).isoformat()
+    )
+    # The applicant hears of the extension and its new date, never the head's reason.
+    phrases = [n.data["phrase2"] for n in await Notice.filter(item_id=accepted.id)]
+    assert sorted(phrases) == ["审核延期", "已受理"]
+    sent = await Notice.filter(item_id=accepted.id, data__contains={"phrase2": "审核延期"}).first()
+    assert sent is not None and "两地" not in str(sent.data)
+    kinds = [e.kind for e in await ApplicationEvent.filter(application_id=accepted.id)]
+    assert kinds.count("accepted") == 1 and "extended" in kinds
     with pytest.raises(Conflict) as again:
         await cases.extend_deadline(
             principal=head,
@@ -131,6 +146,25 @@ async def test_the_township_head_extends_once_with_a_reason(accepted: Applicatio
     assert again.value.type_slug == "already-extended"
     row = await Application.get(id=accepted.id)
     assert row.version == 3 and row.decision_due_at == done.decision_due_at
+
+
+async def test_no_extension_once_the_limit_has_passed(accepted: Application) -> None:
+    # The law extends the period within it: past the limit the case is overdue, and an
+    # extension would only hide it from the county's overdue count.
+    await Application.filter(id=accepted.id).update(
+        decision_due_at=datetime.now(UTC) - timedelta(hours=1)
+    )
+    head = await _principal("clock-head4", "township_head", "330523001")
+    with pytest.raises(Conflict) as late:
+        await cases.extend_deadline(
+            principal=head,
+            application_id=accepted.id,
+            expected_version=2,
+            reason="调查尚未完成，需要延期",
+            clock=PLAIN,
+        )
+    assert late.value.type_slug == "deadline-passed"
+    assert (await Application.get(id=accepted.id)).extended_at is None
 
 
 async def test_who_may_not_extend_and_bad_reasons_change_nothing(accepted: Application) -> None:
@@ -182,3 +216,4 @@ async def test_the_resident_reads_the_days_left(
     # numpy counts the working days in [today+1, due]: busday_count's end is exclusive.
     expected = int(np.busday_count(today + timedelta(days=1), due + timedelta(days=1)))
     assert shown["working_days_left"] == expected and shown["deadline_extended"] is False
+    assert "extension_reason" not in shown  # the head's reason stays with the staff

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import re
 import uuid
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
@@ -267,6 +267,9 @@ def application(status: str, township: str = DIPU) -> Application:
         township_code=township,
         county_code=township[:6],
         status=ApplicationStatus(status),
+        # An accepted case's clock runs (accepted yesterday, due in a month).
+        accepted_at=datetime.now(UTC) - timedelta(days=1) if status == "accepted" else None,
+        decision_due_at=datetime.now(UTC) + timedelta(days=30) if status == "accepted" else None,
     )
 
 

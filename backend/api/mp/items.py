@@ -174,7 +174,6 @@ async def application_out(request: Request, application: Application) -> dict[st
             application, datetime.now(UTC)
         ),
         "deadline_extended": application.extended_at is not None,
-        "extension_reason": application.extension_reason or None,
         "on_behalf": application.on_behalf,
         "township": township,
         "window": window,

@@ -128,15 +128,15 @@ describe('事项详情', () => {
         category_label: '最低生活保障', status: 'accepted', status_label: '已受理',
         // 17:30 in Shanghai on 13 November 2026.
         decision_due_at: '2026-11-13T09:30:00+00:00', working_days_left: 12,
-        deadline_extended: false, extension_reason: null,
+        deadline_extended: false,
         timeline: [],
       }),
     }));
     const page = loadPage('resident/item').render({ kind: 'application', id: 'a2' });
     await settle(6);
     expect(page.querySelector('.item__deadline').dom.textContent).toBe('审核期限：2026年11月13日，还有 12 个工作日');
-    expect(item.deadlineText({ kind: 'application', decision_due_at: '2026-11-13T09:30:00+00:00', working_days_left: -2, deadline_extended: true, extension_reason: '需两地核实' }))
-      .toBe('审核期限已过（2026年11月13日），可打电话问窗口进度。已延长期限，理由：需两地核实');
+    expect(item.deadlineText({ kind: 'application', decision_due_at: '2026-11-13T09:30:00+00:00', working_days_left: -2, deadline_extended: true }))
+      .toBe('审核期限已过（2026年11月13日），可打电话问窗口进度。审核期限已依法延长');
     expect(item.deadlineText({ kind: 'application', decision_due_at: '2026-11-13T09:30:00+00:00', working_days_left: 0 }))
       .toBe('审核期限：今天（2026年11月13日）');
     expect(item.deadlineText({ kind: 'help', decision_due_at: '2026-11-13T09:30:00+00:00' })).toBe('');

@@ -40,7 +40,7 @@ function deadlineText(item) {
   else if (left > 0) text = `审核期限：${day}，还有 ${left} 个工作日`;
   else if (left === 0) text = `审核期限：今天（${day}）`;
   else text = `审核期限已过（${day}），可打电话问窗口进度`;
-  if (item.deadline_extended) text += `。已延长期限${item.extension_reason ? `，理由：${item.extension_reason}` : ''}`;
+  if (item.deadline_extended) text += '。审核期限已依法延长';
   return text;
 }
 
