@@ -7,9 +7,28 @@ from backend.config import load_settings
 from backend.workdays import WorkCalendar
 
 
+class AddFieldToState(ops.AddField):
+    """AddField for the migration state only; forwards() adds the column itself.
+
+    Tortoise adds a NOT NULL column without a database default, which fails on a table that
+    already has rows (every installation with applications): the column is added with
+    DEFAULT '' instead.
+    """
+
+    async def database_forward(self, app_label, old_state, new_state, state_editor=None):
+        return None
+
+    async def database_backward(self, app_label, old_state, new_state, state_editor=None):
+        return None
+
+
 async def forwards(apps, schema_editor) -> None:
-    # AddField(db_index=True) builds no index (see 0009): written here by hand.
     client = schema_editor.client
+    await client.execute_script(
+        "ALTER TABLE cases_application "
+        "ADD COLUMN IF NOT EXISTS extension_reason VARCHAR(200) NOT NULL DEFAULT ''"
+    )
+    # AddField(db_index=True) builds no index (see 0009): written here by hand.
     await client.execute_script(
         'CREATE INDEX IF NOT EXISTS "idx_cases_application_decision_due" '
         'ON "cases_application" ("decision_due_at")'
@@ -33,7 +52,8 @@ async def forwards(apps, schema_editor) -> None:
 
 async def backwards(apps, schema_editor) -> None:
     await schema_editor.client.execute_script(
-        'DROP INDEX IF EXISTS "idx_cases_application_decision_due"'
+        'DROP INDEX IF EXISTS "idx_cases_application_decision_due"; '
+        "ALTER TABLE cases_application DROP COLUMN IF EXISTS extension_reason"
     )
 
 
@@ -60,7 +80,7 @@ class Migration(migrations.Migration):
             name="extended_at",
             field=fields.DatetimeField(null=True, auto_now=False, auto_now_add=False),
         ),
-        ops.AddField(
+        AddFieldToState(
             model_name="Application",
             name="extension_reason",
             field=fields.CharField(default="", max_length=200),
