@@ -11,10 +11,10 @@ from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from tortoise import connections
 from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.exceptions import IntegrityError
 from tortoise.expressions import Q, RawSQL
+from tortoise.functions import Count
 from tortoise.transactions import in_transaction
 
 from backend import kicks
@@ -363,28 +363,23 @@ async def list_decisions_due(
     """
     if not principal.jurisdiction:
         return []
-    rows = await connections.get("default").execute_query_dict(
-        "SELECT township_code, "
-        "count(*) FILTER (WHERE decision_due_at < $2) AS overdue, "
-        "count(*) FILTER (WHERE decision_due_at >= $2 AND decision_due_at <= $3) AS due_soon "
-        "FROM cases_application WHERE township_code LIKE $1 AND status = ANY($4) "
-        "AND decision_due_at IS NOT NULL GROUP BY township_code ORDER BY township_code",
-        [
-            _like_prefix(principal.jurisdiction),
-            now,
-            soon,
-            [s.value for s in AWAITING_DECISION],
-        ],
+    rows = (
+        await Application.filter(
+            _scope(principal), status__in=AWAITING_DECISION, decision_due_at__isnull=False
+        )
+        .annotate(
+            overdue=Count("id", _filter=Q(decision_due_at__lt=now)),
+            due_soon=Count("id", _filter=Q(decision_due_at__gte=now, decision_due_at__lte=soon)),
+        )
+        .group_by("township_code")
+        .order_by("township_code")
+        .values("township_code", "overdue", "due_soon")
     )
     return [
         DecisionsDue(str(r["township_code"]), int(r["overdue"]), int(r["due_soon"]))
         for r in rows
         if r["overdue"] or r["due_soon"]
     ]
-
-
-def _like_prefix(prefix: str) -> str:
-    return prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
 
 
 async def list_applications_of_person(
@@ -549,6 +544,18 @@ async def accept_application(
 EXTENSION_REASON_MAX = 200
 
 
+def _written(
+    value: str, *, field: str, shortest: int, longest: int, missing: str, too_long: str
+) -> str:
+    """A form's text, stripped; 422 naming the field when it is too short or too long."""
+    text = value.strip()
+    if len(text) < shortest:
+        raise ValidationFailed(missing, errors=[{"field": field, "message": "必填项"}])
+    if len(text) > longest:
+        raise ValidationFailed(too_long, errors=[{"field": field, "message": "内容太长"}])
+    return text
+
+
 async def extend_deadline(
     *,
     principal: Principal,
@@ -558,17 +565,14 @@ async def extend_deadline(
     clock: DecisionClock,
 ) -> Application:
     """The township head extends the decision once, to 45 working days, with a reason."""
-    text = reason.strip()
-    if len(text) < 4:
-        raise ValidationFailed(
-            "请写明延期的理由（至少 4 个字），申请人会看到",
-            errors=[{"field": "reason", "message": "必填项"}],
-        )
-    if len(text) > EXTENSION_REASON_MAX:
-        raise ValidationFailed(
-            f"延期理由不能超过 {EXTENSION_REASON_MAX} 个字",
-            errors=[{"field": "reason", "message": "内容太长"}],
-        )
+    text = _written(
+        reason,
+        field="reason",
+        shortest=4,
+        longest=EXTENSION_REASON_MAX,
+        missing="请写明延期的理由（至少 4 个字），申请人会看到",
+        too_long=f"延期理由不能超过 {EXTENSION_REASON_MAX} 个字",
+    )
 
     def extend(application: Application, now: datetime) -> dict[str, Any]:
         # Counted from acceptance: the extension lengthens the one limit, it does not restart it.
@@ -616,16 +620,14 @@ async def request_materials(
     materials: str,
 ) -> Application:
     """Tell the applicant, all at once, what is missing (一次性告知)."""
-    text = materials.strip()
-    if not text:
-        raise ValidationFailed(
-            "请列出需要补充的全部材料（一次性告知）",
-            errors=[{"field": "materials", "message": "必填项"}],
-        )
-    if len(text) > 200:
-        raise ValidationFailed(
-            "补充材料说明不能超过 200 个字", errors=[{"field": "materials", "message": "内容太长"}]
-        )
+    text = _written(
+        materials,
+        field="materials",
+        shortest=1,
+        longest=200,
+        missing="请列出需要补充的全部材料（一次性告知）",
+        too_long="补充材料说明不能超过 200 个字",
+    )
     return await _act(
         principal=principal,
         application_id=application_id,

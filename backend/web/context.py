@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, cast
+from typing import cast
 
 from limits.aio.storage import RedisStorage
 from redis.asyncio import Redis
@@ -12,9 +12,6 @@ from sanic import Request
 from backend.config import Settings
 from backend.crypto import PiiCipher
 from storage import ObjectStore
-
-if TYPE_CHECKING:  # pragma: no cover
-    from sanic import Sanic
 
 
 @dataclass
@@ -31,8 +28,3 @@ class WebContext:
 def web_context(request: Request) -> WebContext:
     """This request's app context, as the web layer sees it."""
     return cast(WebContext, request.app.ctx)
-
-
-def context_of(app: Sanic[Any, Any]) -> WebContext:
-    """An app's context, as the web layer sees it."""
-    return cast(WebContext, app.ctx)

@@ -27,6 +27,11 @@ class CliDb:
 
 def yimen(cli: CliDb, *args: str | Path) -> subprocess.CompletedProcess[str]:
     """Run `yimen ARGS` as a separate process against the test's database."""
+    return python(cli, "-m", "backend.cli", *map(str, args))
+
+
+def python(cli: CliDb, *args: str) -> subprocess.CompletedProcess[str]:
+    """Run Python with these arguments as a separate process against the test's database."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("YIMEN_")}
     env |= {
         "YIMEN_DATA_DIR": str(cli.data_dir),
@@ -35,7 +40,7 @@ def yimen(cli: CliDb, *args: str | Path) -> subprocess.CompletedProcess[str]:
         "PYTHONUTF8": "1",
     }
     return subprocess.run(
-        [sys.executable, "-m", "backend.cli", *map(str, args)],
+        [sys.executable, *args],
         cwd=REPO,
         env=env,
         capture_output=True,

@@ -13,13 +13,12 @@ from __future__ import annotations
 
 import importlib
 import pkgutil
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from enum import Enum
 from types import ModuleType
 from typing import Any
 
 import asyncpg
-import pytest
 from tortoise import Tortoise
 from tortoise.fields.data import CharEnumFieldInstance, CharField
 from tortoise.migrations import operations as ops
@@ -28,6 +27,7 @@ from tortoise.models import Model
 
 import backend.migrations
 from backend.db import MODEL_MODULES
+from tests.harness import models as model_fixtures
 from tests.harness.cli import CliDb, ok, yimen
 
 APPS = {
@@ -37,6 +37,9 @@ APPS = {
         "migrations": "backend.migrations",
     }
 }
+
+# The models, loaded without a connection (a fixture shared with the other schema test).
+models = model_fixtures.models
 
 
 def _migrations() -> list[ModuleType]:
@@ -97,19 +100,6 @@ SELECT table_name, column_name, is_nullable = 'YES' AS nullable, character_maxim
 FROM information_schema.columns
 WHERE table_schema = 'public' AND table_name NOT LIKE 'tortoise%'
 """
-
-
-@pytest.fixture
-async def models() -> AsyncIterator[list[type[Model]]]:
-    await Tortoise.init(
-        db_url="asyncpg://postgres@127.0.0.1:5432/unused",
-        modules={"models": MODEL_MODULES},
-        _create_db=False,
-    )
-    try:
-        yield list(Tortoise.apps.get_models_iterable())
-    finally:
-        await Tortoise.close_connections()
 
 
 async def test_an_empty_database_replays_to_the_declared_columns(

@@ -6,15 +6,12 @@ accepted before the clock existed get one from their first 'accepted' event.
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 import uuid
 
 import asyncpg
 import numpy as np
 
-from tests.harness.cli import REPO, CliDb, ok, yimen
+from tests.harness.cli import CliDb, ok, python, yimen
 
 TO_0010 = """
 import asyncio
@@ -35,18 +32,7 @@ asyncio.run(main())
 
 
 def migrate_to_0010(cli: CliDb) -> None:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("YIMEN_")}
-    env |= {"YIMEN_DATABASE_URL": cli.url, "YIMEN_DATA_DIR": str(cli.data_dir)}
-    done = subprocess.run(
-        [sys.executable, "-c", TO_0010],
-        cwd=REPO,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-    assert done.returncode == 0, done.stderr[-2000:]
+    ok(python(cli, "-c", TO_0010))
 
 
 async def test_accepted_cases_get_their_clock_and_rows_survive(cli_db: CliDb) -> None:

@@ -11,11 +11,13 @@ from dataclasses import dataclass
 
 import asyncpg
 import pytest
-from tortoise import Tortoise
 from tortoise.models import Model
 
-from backend.db import MODEL_MODULES
+from tests.harness import models as model_fixtures
 from tests.harness.cli import CliDb, ok, yimen
+
+# The models, loaded without a connection (a fixture shared with the other schema test).
+models = model_fixtures.models
 
 
 @dataclass(frozen=True)
@@ -55,20 +57,6 @@ async def live(cli_db: CliDb) -> AsyncIterator[list[LiveIndex]]:
         LiveIndex(r["table_name"], tuple(r["columns"]), r["is_unique"], r["is_partial"])
         for r in rows
     ]
-
-
-@pytest.fixture
-async def models() -> AsyncIterator[list[type[Model]]]:
-    """The application's models, loaded without a connection being used."""
-    await Tortoise.init(
-        db_url="asyncpg://postgres@127.0.0.1:5432/unused",
-        modules={"models": MODEL_MODULES},
-        _create_db=False,
-    )
-    try:
-        yield list(Tortoise.apps.get_models_iterable())
-    finally:
-        await Tortoise.close_connections()
 
 
 def _column(model: type[Model], name: str) -> str:
